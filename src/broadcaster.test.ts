@@ -1,0 +1,137 @@
+import assert from 'node:assert/strict';
+import { describe, test } from 'node:test';
+import { Broadcaster } from './broadcaster.js';
+import { isCamcastError } from './errors.js';
+import type { Frame } from './frame.js';
+import { delay, FakeSource, until } from './testing/fake-source.js';
+
+function setup(t: { after: (fn: () => Promise<void>) => void }, options: ConstructorParameters<typeof Broadcaster>[1] = {}) {
+  const source = new FakeSource();
+  const broadcaster = new Broadcaster(source, { idleTimeoutMs: 50, stallTimeoutMs: 0, ...options });
+  t.after(() => broadcaster.close());
+  return { source, broadcaster };
+}
+
+describe('Broadcaster', () => {
+  test('subscribe() starts the source once and every subscriber gets every frame', async (t) => {
+    const { source, broadcaster } = setup(t);
+    const a: Frame[] = [];
+    const b: Frame[] = [];
+    broadcaster.subscribe({ frame: (f) => a.push(f) });
+    broadcaster.subscribe({ frame: (f) => b.push(f) });
+    await until(() => source.running, 'source start');
+    assert.equal(source.starts, 1);
+    source.emit();
+    source.emit();
+    assert.deepEqual(a.map((f) => f.seq), [1, 2]);
+    assert.equal(a[0], b[0], 'the same frame object, not a copy');
+    assert.equal(broadcaster.latest?.seq, 2);
+    assert.equal(broadcaster.state, 'live');
+  });
+
+  test('the source stops idleTimeoutMs after the last subscriber leaves and restarts on the next', async (t) => {
+    const { source, broadcaster } = setup(t, { idleTimeoutMs: 80 });
+    const unsubscribe = broadcaster.subscribe({ frame() {} });
+    await until(() => source.running, 'start');
+    unsubscribe();
+    await delay(30);
+    assert.ok(source.running, 'still running within the linger');
+    await until(() => !source.running, 'stop after the idle timeout');
+    assert.equal(broadcaster.state, 'idle');
+    assert.equal(broadcaster.latest, undefined, 'no stale frame once stopped');
+    broadcaster.subscribe({ frame() {} });
+    await until(() => source.running, 'restart');
+    assert.equal(source.starts, 2);
+  });
+
+  test('a subscriber arriving within the linger reuses the running capture', async (t) => {
+    const { source, broadcaster } = setup(t, { idleTimeoutMs: 100 });
+    const unsubscribe = broadcaster.subscribe({ frame() {} });
+    await until(() => source.running, 'start');
+    unsubscribe();
+    broadcaster.subscribe({ frame() {} });
+    await delay(150);
+    assert.equal(source.starts, 1);
+    assert.ok(source.running);
+  });
+
+  test('idleTimeoutMs 0 keeps capturing with no subscriber', async (t) => {
+    const { source, broadcaster } = setup(t, { idleTimeoutMs: 0 });
+    broadcaster.subscribe({ frame() {} })();
+    await until(() => source.running, 'start');
+    await delay(100);
+    assert.ok(source.running);
+  });
+
+  test('a throwing subscriber or listener does not keep the frame from the others', async (t) => {
+    const { source, broadcaster } = setup(t);
+    const got: number[] = [];
+    broadcaster.on('frame', () => {
+      throw new Error('listener bug');
+    });
+    broadcaster.subscribe({
+      frame() {
+        throw new Error('subscriber bug');
+      },
+    });
+    broadcaster.subscribe({ frame: (f) => got.push(f.seq) });
+    await until(() => source.running, 'start');
+    source.emit();
+    source.emit();
+    assert.deepEqual(got, [1, 2]);
+  });
+
+  test('nextFrame() starts an idle source, resolves with a fresh frame and lingers like a viewer', async (t) => {
+    const { source, broadcaster } = setup(t, { idleTimeoutMs: 100 });
+    const next = broadcaster.nextFrame({ timeoutMs: 2000 });
+    await until(() => source.running, 'start');
+    source.emit();
+    const frame = await next;
+    assert.equal(frame.seq, 1);
+    assert.equal(broadcaster.subscriberCount, 0);
+    assert.ok(source.running, 'lingers after the snapshot');
+    await until(() => !source.running, 'stop after linger');
+  });
+
+  test('nextFrame() rejects with NO_FRAME and the reason after its timeout', async (t) => {
+    const { source, broadcaster } = setup(t, { restartDelaysMs: [10_000] });
+    source.startError = new Error('device unplugged');
+    await assert.rejects(broadcaster.nextFrame({ timeoutMs: 100 }), (error: unknown) => {
+      assert.ok(isCamcastError(error, 'NO_FRAME'));
+      assert.match(error.message, /device unplugged/);
+      return true;
+    });
+  });
+
+  test('end of the source ends every subscriber', async (t) => {
+    const { source, broadcaster } = setup(t);
+    let ended = 0;
+    broadcaster.subscribe({ frame() {}, end: () => ended++ });
+    broadcaster.subscribe({ frame() {}, end: () => ended++ });
+    await until(() => source.running, 'start');
+    source.end();
+    assert.equal(ended, 2);
+    assert.equal(broadcaster.state, 'ended');
+  });
+
+  test('status() counts frames and subscribers', async (t) => {
+    const { source, broadcaster } = setup(t);
+    broadcaster.subscribe({ frame() {} });
+    await until(() => source.running, 'start');
+    for (let i = 0; i < 5; i++) source.emit();
+    const s = broadcaster.status();
+    assert.equal(s.frames, 5);
+    assert.equal(s.subscribers, 1);
+    assert.equal(s.state, 'live');
+    assert.equal(s.width, 2);
+  });
+
+  test('close() is idempotent, stops the source and refuses new subscribers', async (t) => {
+    const { source, broadcaster } = setup(t);
+    broadcaster.subscribe({ frame() {} });
+    await until(() => source.running, 'start');
+    await Promise.all([broadcaster.close(), broadcaster.close()]);
+    assert.equal(source.running, false);
+    assert.throws(() => broadcaster.subscribe({ frame() {} }), /closed/);
+  });
+});

@@ -1,0 +1,229 @@
+import { CamcastError, describeError } from './errors.js';
+import { preciseNow, type Frame } from './frame.js';
+import type { Logger } from './logger.js';
+import { silentLogger } from './logger.js';
+import { RateMeter } from './rate-meter.js';
+import { SourceRunner, type RunnerFrame, type SourceState } from './source-runner.js';
+import type { Source } from './sources/source.js';
+import { TypedEmitter } from './typed-emitter.js';
+
+/** A consumer of frames. Called synchronously for every frame; must never block or throw. */
+export interface Subscriber {
+  frame(frame: Frame): void;
+  /** The source has no more frames (a file played once). */
+  end?(): void;
+}
+
+export interface BroadcasterOptions {
+  /** Keep capturing this long after the last viewer leaves, so a reload reuses the capture. 0 = never stop. */
+  readonly idleTimeoutMs?: number;
+  readonly stallTimeoutMs?: number;
+  readonly restartDelaysMs?: readonly number[];
+  readonly logger?: Logger;
+}
+
+export type BroadcasterEvents = {
+  frame: [frame: Frame];
+  state: [state: SourceState, error: Error | undefined];
+  subscribers: [count: number];
+};
+
+export interface BroadcasterStatus {
+  readonly kind: string;
+  readonly description: string;
+  readonly state: SourceState;
+  readonly since: number;
+  readonly lastError: string | undefined;
+  readonly restarts: number;
+  readonly width: number | undefined;
+  readonly height: number | undefined;
+  readonly fps: number;
+  readonly frames: number;
+  readonly lastFrameAt: number | undefined;
+  readonly subscribers: number;
+}
+
+/**
+ * Holds the newest frame and the subscribers of one source, and nothing else: no sockets, no
+ * source details. The source runs only while someone watches (plus a linger), and every frame
+ * goes to every subscriber at once, so the newest frame always wins.
+ */
+export class Broadcaster extends TypedEmitter<BroadcasterEvents> {
+  readonly source: Source;
+  readonly #runner: SourceRunner;
+  readonly #subscribers = new Set<Subscriber>();
+  readonly #idleTimeoutMs: number;
+  readonly #logger: Logger;
+  readonly #meter = new RateMeter();
+  #latest: Frame | undefined;
+  #seq = 0;
+  #frames = 0;
+  #idleTimer: NodeJS.Timeout | undefined;
+  #closed = false;
+
+  constructor(source: Source, { idleTimeoutMs = 10_000, stallTimeoutMs, restartDelaysMs, logger = silentLogger }: BroadcasterOptions = {}) {
+    super((error, event) => logger.error(`a '${String(event)}' listener threw: ${describeError(error)}`));
+    this.source = source;
+    this.#idleTimeoutMs = idleTimeoutMs;
+    this.#logger = logger;
+    this.#runner = new SourceRunner({
+      source,
+      stallTimeoutMs,
+      restartDelaysMs,
+      logger,
+      onFrame: (frame) => this.#publish(frame),
+      onStateChange: (state, error) => {
+        // A stopped or failing capture must not serve its last live frame as if it were current.
+        if (state === 'idle' || state === 'ended') this.#latest = undefined;
+        this.emit('state', state, error);
+      },
+      onEnded: () => this.#endAll(),
+    });
+  }
+
+  /** The newest frame while the capture runs (live or "no signal"); undefined when idle. */
+  get latest(): Frame | undefined {
+    return this.#latest;
+  }
+  get state(): SourceState {
+    return this.#runner.state;
+  }
+  get lastError(): Error | undefined {
+    return this.#runner.lastError;
+  }
+  get subscriberCount(): number {
+    return this.#subscribers.size;
+  }
+
+  /** Adds a subscriber, starting the capture if needed. Returns the matching unsubscribe. */
+  subscribe(subscriber: Subscriber): () => void {
+    if (this.#closed) throw new CamcastError('CLOSED', 'the stream is closed');
+    this.#subscribers.add(subscriber);
+    clearTimeout(this.#idleTimer);
+    this.#idleTimer = undefined;
+    this.#runner.start();
+    this.emit('subscribers', this.#subscribers.size);
+    return () => this.#unsubscribe(subscriber);
+  }
+
+  /** Starts capturing now, without waiting for a viewer (used with idleTimeoutMs 0). */
+  startCapture(): void {
+    if (!this.#closed) this.#runner.start();
+  }
+
+  /**
+   * The next live frame, counting as a brief viewer (so it starts an idle capture and lets the
+   * linger keep it warm). Rejects with NO_FRAME after `timeoutMs`, saying why when it knows.
+   */
+  nextFrame({ timeoutMs = 5000, signal }: { timeoutMs?: number; signal?: AbortSignal } = {}): Promise<Frame> {
+    return new Promise((resolve, reject) => {
+      let settled = false;
+      const finish = () => {
+        settled = true;
+        clearTimeout(timer);
+        signal?.removeEventListener('abort', onAbort);
+        unsubscribe();
+      };
+      const onAbort = () => {
+        if (settled) return;
+        finish();
+        reject(new CamcastError('NO_FRAME', 'the request was aborted'));
+      };
+      const unsubscribe = this.subscribe({
+        frame: (frame) => {
+          if (settled || frame.noSignal) return;
+          finish();
+          resolve(frame);
+        },
+        end: () => {
+          if (settled) return;
+          finish();
+          reject(new CamcastError('NO_FRAME', `${this.source.description} has ended`));
+        },
+      });
+      const timer = setTimeout(() => {
+        if (settled) return;
+        finish();
+        const why = this.#runner.lastError ? `: ${describeError(this.#runner.lastError)}` : '';
+        reject(new CamcastError('NO_FRAME', `no frame from ${this.source.description} within ${timeoutMs / 1000} s${why}`));
+      }, timeoutMs);
+      signal?.addEventListener('abort', onAbort, { once: true });
+    });
+  }
+
+  status(): BroadcasterStatus {
+    const latest = this.#latest;
+    return {
+      kind: this.source.kind,
+      description: this.source.description,
+      state: this.#runner.state,
+      since: this.#runner.since,
+      lastError: this.#runner.lastError ? describeError(this.#runner.lastError) : undefined,
+      restarts: this.#runner.restarts,
+      width: latest?.width,
+      height: latest?.height,
+      fps: Math.round(this.#meter.rate() * 10) / 10,
+      frames: this.#frames,
+      lastFrameAt: latest?.capturedAt,
+      subscribers: this.#subscribers.size,
+    };
+  }
+
+  /** Ends every subscriber and stops the capture. Idempotent. */
+  async close(): Promise<void> {
+    if (!this.#closed) {
+      this.#closed = true;
+      clearTimeout(this.#idleTimer);
+      this.#idleTimer = undefined;
+      this.#endAll();
+    }
+    await this.#runner.stop();
+  }
+
+  #unsubscribe(subscriber: Subscriber): void {
+    if (!this.#subscribers.delete(subscriber)) return;
+    this.emit('subscribers', this.#subscribers.size);
+    if (this.#subscribers.size > 0 || this.#idleTimeoutMs <= 0 || this.#closed) return;
+    clearTimeout(this.#idleTimer);
+    this.#idleTimer = setTimeout(() => {
+      this.#idleTimer = undefined;
+      if (this.#subscribers.size > 0) return;
+      this.#logger.info(`no viewers for ${this.#idleTimeoutMs / 1000} s: stopping ${this.source.description}`);
+      this.#runner.stop().catch((err: unknown) => this.#logger.error(`stopping the source failed: ${describeError(err)}`));
+    }, this.#idleTimeoutMs);
+  }
+
+  #publish(input: RunnerFrame): void {
+    const frame: Frame = {
+      jpeg: input.jpeg,
+      seq: ++this.#seq,
+      capturedAt: input.capturedAt ?? preciseNow(),
+      width: input.width,
+      height: input.height,
+      noSignal: input.noSignal,
+    };
+    this.#latest = frame;
+    if (!frame.noSignal) {
+      this.#frames++;
+      this.#meter.record();
+    }
+    for (const subscriber of this.#subscribers) {
+      try {
+        subscriber.frame(frame);
+      } catch (error) {
+        this.#logger.error(`a subscriber threw: ${describeError(error)}`);
+      }
+    }
+    this.emit('frame', frame);
+  }
+
+  #endAll(): void {
+    for (const subscriber of [...this.#subscribers]) {
+      try {
+        subscriber.end?.();
+      } catch (error) {
+        this.#logger.error(`a subscriber threw on end: ${describeError(error)}`);
+      }
+    }
+  }
+}

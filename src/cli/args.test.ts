@@ -1,0 +1,72 @@
+import assert from 'node:assert/strict';
+import { describe, test } from 'node:test';
+import { isCamcastError } from '../errors.js';
+import { parseCliArgs } from './args.js';
+
+describe('parseCliArgs', () => {
+  test('defaults: auto source on 127.0.0.1:8080, loop, 10 s idle timeout', () => {
+    const o = parseCliArgs([]);
+    assert.equal(o.source, 'auto');
+    assert.equal(o.host, '127.0.0.1');
+    assert.equal(o.port, 8080);
+    assert.equal(o.loop, true);
+    assert.equal(o.idleTimeoutMs, 10_000);
+    assert.equal(o.stallTimeoutMs, 5_000);
+    assert.equal(o.maxViewers, 0);
+    assert.equal(o.width, undefined);
+    assert.equal(o.fps, undefined);
+  });
+
+  const good: Array<[string[], Partial<ReturnType<typeof parseCliArgs>>]> = [
+    [['--size', '1280x720'], { width: 1280, height: 720 }],
+    [['--size=320X240'], { width: 320, height: 240 }],
+    [['--fps', '12.5'], { fps: 12.5 }],
+    [['--quality', '1'], { quality: 1 }],
+    [['--quality', '100'], { quality: 100 }],
+    [['--port', '0'], { port: 0 }],
+    [['--no-loop'], { loop: false }],
+    [['--idle-timeout', '0'], { idleTimeoutMs: 0 }],
+    [['--idle-timeout', '2.5'], { idleTimeoutMs: 2500 }],
+    [['--host', '[::1]'], { host: '::1' }],
+    [['--source', '/dev/video2'], { source: '/dev/video2' }],
+    [['--max-viewers', '3'], { maxViewers: 3 }],
+    [['-q'], { logLevel: 'quiet' }],
+    [['-v'], { logLevel: 'debug' }],
+    [['--cors', '*'], { cors: '*' }],
+  ];
+  for (const [argv, expected] of good) {
+    test(`accepts ${argv.join(' ')}`, () => {
+      const o = parseCliArgs(argv) as unknown as Record<string, unknown>;
+      for (const [key, value] of Object.entries(expected)) assert.equal(o[key], value, key);
+    });
+  }
+
+  const bad: Array<[string[], RegExp]> = [
+    [['--port', '70000'], /--port must be a whole number from 0 to 65535 \(got '70000'\)/],
+    [['--port', 'http'], /--port must be/],
+    [['--port', ''], /--port must be/],
+    [['--fps', '0'], /--fps must be a number from 1 to 120/],
+    [['--quality', '101'], /--quality must be a whole number from 1 to 100/],
+    [['--quality', '5.5'], /--quality/],
+    [['--size', '1280'], /--size must be WIDTHxHEIGHT/],
+    [['--size', '8x8'], /--size must be/],
+    [['--idle-timeout', '-1'], /--idle-timeout/],
+    [['--frobnicate'], /Unknown option '--frobnicate'.*camcast --help/],
+    [['--port'], /--port.*argument missing.*camcast --help/],
+    [['stray'], /positional.*camcast --help/i],
+    [['--host', ''], /--host must be an address/],
+  ];
+  for (const [argv, message] of bad) {
+    test(`rejects ${argv.join(' ') || '(empty)'} with one BAD_OPTION line`, () => {
+      assert.throws(
+        () => parseCliArgs(argv),
+        (error: unknown) => {
+          assert.ok(isCamcastError(error, 'BAD_OPTION'), String(error));
+          assert.match(error.message, message);
+          assert.ok(!error.message.includes('\n'), 'one line');
+          return true;
+        },
+      );
+    });
+  }
+});

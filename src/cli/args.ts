@@ -1,0 +1,138 @@
+import { parseArgs } from 'node:util';
+import { CamcastError } from '../errors.js';
+
+export interface CliOptions {
+  readonly help: boolean;
+  readonly version: boolean;
+  readonly source: string;
+  readonly host: string;
+  readonly port: number;
+  readonly width: number | undefined;
+  readonly height: number | undefined;
+  readonly fps: number | undefined;
+  readonly quality: number | undefined;
+  readonly loop: boolean;
+  readonly idleTimeoutMs: number;
+  readonly stallTimeoutMs: number;
+  readonly maxViewers: number;
+  readonly cors: string | undefined;
+  readonly logLevel: 'quiet' | 'info' | 'debug';
+}
+
+export const USAGE = `Usage: camcast [options]
+
+Streams a camera, a video file, an IP camera or a test pattern as MJPEG over HTTP.
+
+Source
+  --source SPEC        auto (default: /dev/video0 if present, else the test pattern),
+                       test, a camera (/dev/video0 or its index 0), a video file,
+                       or a URL (rtsp://, rtsps://, http://, https://)
+  --size WxH           picture size wherever camcast encodes (e.g. 1280x720)
+  --fps N              frames per second, 1-120 (test pattern default 30)
+  --quality N          JPEG quality, 1-100 (default 80)
+  --no-loop            play a file once, then end the stream
+  --idle-timeout S     stop capturing S seconds after the last viewer leaves;
+                       0 keeps capturing (default 10)
+  --stall-timeout S    restart a source that sends no frame for S seconds;
+                       0 disables (default 5)
+
+Server
+  --host ADDR          address to listen on (default 127.0.0.1; 0.0.0.0 for all)
+  --port N             TCP port (default 8080)
+  --max-viewers N      refuse viewers beyond N with 503 (default 0 = no limit)
+  --cors ORIGIN        allow cross-origin reads from ORIGIN (or *)
+
+Other
+  -q, --quiet          print errors only
+  -v, --verbose        print debug messages
+  -h, --help           show this help
+  --version            print the version
+
+Environment
+  FFMPEG_PATH          the ffmpeg binary to use (else PATH, else @ffmpeg-installer/ffmpeg)
+
+URLs: /  /stream.mjpg  /snapshot.jpg  /api/status  (and /video_feed, /?action=stream, ...)`;
+
+/** Pure: argv (without node and script) to options, with every value range-checked. */
+export function parseCliArgs(argv: readonly string[]): CliOptions {
+  let values;
+  try {
+    ({ values } = parseArgs({
+      args: [...argv],
+      strict: true,
+      allowPositionals: false,
+      options: {
+        help: { type: 'boolean', short: 'h' },
+        version: { type: 'boolean' },
+        source: { type: 'string' },
+        host: { type: 'string' },
+        port: { type: 'string' },
+        size: { type: 'string' },
+        fps: { type: 'string' },
+        quality: { type: 'string' },
+        loop: { type: 'boolean' },
+        'no-loop': { type: 'boolean' },
+        'idle-timeout': { type: 'string' },
+        'stall-timeout': { type: 'string' },
+        'max-viewers': { type: 'string' },
+        cors: { type: 'string' },
+        quiet: { type: 'boolean', short: 'q' },
+        verbose: { type: 'boolean', short: 'v' },
+      },
+    }));
+  } catch (error) {
+    throw new CamcastError('BAD_OPTION', `${firstLine(error)}; see camcast --help`);
+  }
+  const size = values.size === undefined ? undefined : parseSize(values.size);
+  return {
+    help: values.help ?? false,
+    version: values.version ?? false,
+    source: values.source ?? 'auto',
+    host: parseHost(values.host ?? '127.0.0.1'),
+    port: parseNumber('--port', values.port, 8080, 0, 65535),
+    width: size?.width,
+    height: size?.height,
+    fps: values.fps === undefined ? undefined : parseNumber('--fps', values.fps, 30, 1, 120, false),
+    quality: values.quality === undefined ? undefined : parseNumber('--quality', values.quality, 80, 1, 100),
+    loop: !(values['no-loop'] ?? false),
+    idleTimeoutMs: parseNumber('--idle-timeout', values['idle-timeout'], 10, 0, 86_400, false) * 1000,
+    stallTimeoutMs: parseNumber('--stall-timeout', values['stall-timeout'], 5, 0, 3600, false) * 1000,
+    maxViewers: parseNumber('--max-viewers', values['max-viewers'], 0, 0, 1_000_000),
+    cors: values.cors,
+    logLevel: values.verbose ? 'debug' : values.quiet ? 'quiet' : 'info',
+  };
+}
+
+function parseNumber(flag: string, raw: string | undefined, fallback: number, min: number, max: number, integer = true): number {
+  if (raw === undefined) return fallback;
+  const value = Number(raw);
+  const ok = raw.trim() !== '' && Number.isFinite(value) && (!integer || Number.isInteger(value)) && value >= min && value <= max;
+  if (!ok) {
+    const what = integer ? 'a whole number' : 'a number';
+    throw new CamcastError('BAD_OPTION', `${flag} must be ${what} from ${min} to ${max} (got '${raw}'); see camcast --help`);
+  }
+  return value;
+}
+
+function parseSize(raw: string): { width: number; height: number } {
+  const match = /^(\d{1,5})[x×X](\d{1,5})$/.exec(raw.trim());
+  const width = Number(match?.[1]);
+  const height = Number(match?.[2]);
+  if (!match || width < 16 || height < 16 || width > 8192 || height > 8192) {
+    throw new CamcastError('BAD_OPTION', `--size must be WIDTHxHEIGHT between 16x16 and 8192x8192, e.g. 1280x720 (got '${raw}')`);
+  }
+  return { width, height };
+}
+
+function parseHost(raw: string): string {
+  const host = raw.trim().replace(/^\[(.*)\]$/, '$1');
+  if (host === '' || /[\s/]/.test(host)) {
+    throw new CamcastError('BAD_OPTION', `--host must be an address such as 127.0.0.1, 0.0.0.0 or ::1 (got '${raw}')`);
+  }
+  return host;
+}
+
+function firstLine(error: unknown): string {
+  const message = error instanceof Error ? error.message : String(error);
+  return message.split('\n')[0]!.replace(/\.$/, '');
+}

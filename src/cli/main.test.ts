@@ -1,0 +1,129 @@
+import assert from 'node:assert/strict';
+import { spawn } from 'node:child_process';
+import { existsSync } from 'node:fs';
+import net from 'node:net';
+import { describe, test, type TestContext } from 'node:test';
+import { fileURLToPath } from 'node:url';
+import { fetchBuffer } from '../testing/mjpeg-client.js';
+
+const MAIN = fileURLToPath(new URL('./main.js', import.meta.url));
+
+interface Run {
+  readonly stderr: () => string;
+  readonly stdout: () => string;
+  readonly exited: Promise<number | null>;
+  /** Resolves with the first stderr match of `pattern`. */
+  waitFor(pattern: RegExp, timeoutMs?: number): Promise<RegExpMatchArray>;
+  kill(signal?: NodeJS.Signals): void;
+}
+
+function run(t: TestContext, args: string[], env: NodeJS.ProcessEnv = {}): Run {
+  const child = spawn(process.execPath, [MAIN, ...args], { stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, ...env } });
+  t.after(() => child.kill('SIGKILL'));
+  let stderr = '';
+  let stdout = '';
+  const waiters = new Set<() => void>();
+  child.stderr.on('data', (c: Buffer) => {
+    stderr += c.toString();
+    waiters.forEach((w) => w());
+  });
+  child.stdout.on('data', (c: Buffer) => (stdout += c.toString()));
+  const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
+  const killer = setTimeout(() => child.kill('SIGKILL'), 30_000);
+  void exited.then(() => {
+    clearTimeout(killer);
+    waiters.forEach((w) => w());
+  });
+  return {
+    stderr: () => stderr,
+    stdout: () => stdout,
+    exited,
+    kill: (signal = 'SIGTERM') => child.kill(signal),
+    waitFor(pattern, timeoutMs = 15_000) {
+      return new Promise((resolve, reject) => {
+        const timer = setTimeout(() => done(() => reject(new Error(`no ${pattern} in stderr: ${stderr}`))), timeoutMs);
+        const check = () => {
+          const match = pattern.exec(stderr);
+          if (match) done(() => resolve(match));
+          else if (child.exitCode !== null) done(() => reject(new Error(`exited ${child.exitCode} without ${pattern}: ${stderr}`)));
+        };
+        const done = (settle: () => void) => {
+          clearTimeout(timer);
+          waiters.delete(check);
+          settle();
+        };
+        waiters.add(check);
+        check();
+      });
+    },
+  };
+}
+
+/** One line, no stack trace, naming the problem. */
+function assertOneLineError(text: string, pattern: RegExp): void {
+  const lines = text.trim().split('\n');
+  assert.equal(lines.length, 1, `one line, got: ${text}`);
+  assert.match(lines[0]!, /^camcast: /);
+  assert.match(lines[0]!, pattern);
+  assert.doesNotMatch(text, /\n\s+at /, 'no stack trace');
+}
+
+describe('camcast CLI', () => {
+  test('a bad flag value exits 2 with one line saying what to do', async (t) => {
+    const r = run(t, ['--port', 'abc']);
+    assert.equal(await r.exited, 2);
+    assertOneLineError(r.stderr(), /--port must be a whole number from 0 to 65535 \(got 'abc'\); see camcast --help/);
+  });
+
+  test('an unknown flag exits 2 with one line', async (t) => {
+    const r = run(t, ['--frobnicate']);
+    assert.equal(await r.exited, 2);
+    assertOneLineError(r.stderr(), /Unknown option '--frobnicate'/);
+  });
+
+  test('--help prints the usage and exits 0', async (t) => {
+    const r = run(t, ['--help']);
+    assert.equal(await r.exited, 0);
+    assert.match(r.stdout(), /Usage: camcast/);
+    assert.match(r.stdout(), /--source SPEC/);
+  });
+
+  test('a missing camera exits 1 and lists the cameras that exist', async (t) => {
+    const r = run(t, ['--source', '/dev/video97', '--port', '0']);
+    assert.equal(await r.exited, 1);
+    assert.match(r.stderr(), /camcast: .*\/dev\/video97.*not found.*(cameras present|none)/i);
+    assert.doesNotMatch(r.stderr(), /\n\s+at /);
+  });
+
+  test('an unreadable file exits 1 with one line', async (t) => {
+    const r = run(t, ['--source', '/nonexistent/clip.mp4', '--port', '0']);
+    assert.equal(await r.exited, 1);
+    assert.match(r.stderr().trim().split('\n').at(-1)!, /^camcast: .*\/nonexistent\/clip\.mp4/);
+    assert.doesNotMatch(r.stderr(), /\n\s+at /);
+  });
+
+  test('a port in use exits 1 with one line that suggests --port', async (t) => {
+    const blocker = net.createServer();
+    t.after(() => new Promise<void>((r) => blocker.close(() => r())));
+    await new Promise<void>((r) => blocker.listen(0, '127.0.0.1', r));
+    const port = (blocker.address() as net.AddressInfo).port;
+    const r = run(t, ['--source', 'test', '--port', String(port)]);
+    assert.equal(await r.exited, 1);
+    assertOneLineError(r.stderr(), new RegExp(`port ${port} on 127.0.0.1 is already in use.*--port`));
+  });
+
+  test('with no camera, auto streams the test pattern and says why; SIGTERM exits 0', async (t) => {
+    const r = run(t, ['--port', '0', '--size', '160x120']);
+    const [, url] = await r.waitFor(/viewer page (http:\/\/127\.0\.0\.1:\d+\/)/);
+    if (existsSync('/dev/video0')) {
+      assert.match(r.stderr(), /camera found at \/dev\/video0/);
+    } else {
+      assert.match(r.stderr(), /streaming test pattern 160x120 @ 30 fps \(no camera at \/dev\/video0\)/);
+      const snap = await fetchBuffer(`${url}snapshot.jpg`);
+      assert.equal(snap.status, 200);
+      assert.equal(snap.headers['content-type'], 'image/jpeg');
+    }
+    r.kill('SIGTERM');
+    assert.equal(await r.exited, 0);
+  });
+});

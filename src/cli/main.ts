@@ -1,0 +1,102 @@
+#!/usr/bin/env node
+import { readFileSync } from 'node:fs';
+import sharp from 'sharp';
+import { describeError } from '../errors.js';
+import { openSource } from '../sources/index.js';
+import { resolveFfmpeg } from '../sources/ffmpeg-path.js';
+import { createServer } from '../stream-server.js';
+import { parseCliArgs, USAGE } from './args.js';
+import { consoleLogger } from './console-logger.js';
+
+/** A thin shell: argv -> options -> source -> server -> listen; signals -> close. */
+async function main(argv: readonly string[]): Promise<number> {
+  const options = parseCliArgs(argv);
+  if (options.help) {
+    process.stdout.write(`${USAGE}\n`);
+    return 0;
+  }
+  if (options.version) {
+    process.stdout.write(`${version()}\n`);
+    return 0;
+  }
+  const logger = consoleLogger(options.logLevel);
+  // A long-running streamer must not keep decoded images around; sharp caches them by default.
+  sharp.cache(false);
+
+  const encode = { width: options.width, height: options.height, fps: options.fps, quality: options.quality };
+  let ffmpegPath: string | undefined;
+  const probe = openSource(options.source, { ...encode, loop: options.loop, logger });
+  if (probe.source.kind !== 'test' && probe.source.kind !== 'push') {
+    try {
+      const ffmpeg = await resolveFfmpeg({ env: process.env });
+      ffmpegPath = ffmpeg.path;
+      logger.info(`ffmpeg: ${ffmpeg.path} (from ${ffmpeg.origin})`);
+    } catch (error) {
+      // An HTTP MJPEG upstream is relayed without ffmpeg; everything else needs it.
+      if (probe.source.kind !== 'url') throw error;
+      logger.warn(`${describeError(error)}; only MJPEG upstreams can be relayed without it`);
+    }
+  }
+  const { source, reason } = ffmpegPath
+    ? openSource(options.source, { ...encode, loop: options.loop, logger, ffmpegPath })
+    : probe;
+  await source.check?.();
+
+  const server = createServer({
+    source,
+    host: options.host,
+    port: options.port,
+    idleTimeoutMs: options.idleTimeoutMs,
+    stallTimeoutMs: options.stallTimeoutMs,
+    maxViewers: options.maxViewers,
+    cors: options.cors,
+    logger,
+  });
+  const address = await server.listen();
+  logger.info(`camcast ${version()}: streaming ${source.description} (${reason})`);
+  logger.info(`viewer page ${address.url}  stream ${address.url}stream.mjpg  snapshot ${address.url}snapshot.jpg  status ${address.url}api/status`);
+  if (!isLoopback(options.host)) {
+    logger.warn(`listening on ${options.host} without authentication: anyone who can reach this machine can watch`);
+  }
+
+  return new Promise<number>((resolve) => {
+    let stopping = false;
+    const stop = (signal: string) => {
+      if (stopping) return;
+      stopping = true;
+      logger.info(`${signal}: shutting down`);
+      // Exit on time even if something refuses to close.
+      const force = setTimeout(() => resolve(0), 2500);
+      force.unref();
+      server.close().then(
+        () => resolve(0),
+        (error: unknown) => {
+          logger.error(describeError(error));
+          resolve(1);
+        },
+      );
+    };
+    process.once('SIGINT', () => stop('SIGINT'));
+    process.once('SIGTERM', () => stop('SIGTERM'));
+  });
+}
+
+function isLoopback(host: string): boolean {
+  return host === 'localhost' || host === '::1' || host.startsWith('127.');
+}
+
+function version(): string {
+  try {
+    return (JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { version: string }).version;
+  } catch {
+    return 'unknown';
+  }
+}
+
+main(process.argv.slice(2)).then(
+  (code) => process.exit(code),
+  (error: unknown) => {
+    process.stderr.write(`camcast: ${describeError(error)}\n`);
+    process.exit(error instanceof Error && 'code' in error && error.code === 'BAD_OPTION' ? 2 : 1);
+  },
+);

@@ -1,0 +1,56 @@
+import type { ServerResponse } from 'node:http';
+import type { ErrorCode } from '../errors.js';
+import { CamcastError, describeError } from '../errors.js';
+
+/** The one place that maps error codes to HTTP statuses. */
+const STATUS_BY_CODE: Partial<Record<ErrorCode, number>> = {
+  BAD_OPTION: 400,
+  BAD_FRAME: 400,
+  NO_FRAME: 503,
+  SOURCE_NOT_FOUND: 503,
+  SOURCE_START_FAILED: 503,
+  SOURCE_FAILED: 503,
+  SOURCE_ENDED: 503,
+  SOURCE_STALLED: 503,
+  CLOSED: 503,
+};
+
+/** Headers that stop browsers and proxies from caching or buffering live pictures. */
+export const NO_CACHE_HEADERS: Readonly<Record<string, string>> = Object.freeze({
+  'Cache-Control': 'no-store, no-cache, must-revalidate, max-age=0',
+  Pragma: 'no-cache',
+  Expires: '0',
+  // nginx buffers proxied responses by default, which would hold frames back.
+  'X-Accel-Buffering': 'no',
+});
+
+export function sendText(res: ServerResponse, status: number, text: string, headers: Record<string, string | number> = {}): void {
+  if (res.headersSent) {
+    res.destroy();
+    return;
+  }
+  const body = Buffer.from(text.endsWith('\n') ? text : `${text}\n`);
+  res.writeHead(status, {
+    'Content-Type': 'text/plain; charset=utf-8',
+    'Content-Length': body.length,
+    ...NO_CACHE_HEADERS,
+    ...headers,
+  });
+  res.end(res.req.method === 'HEAD' ? undefined : body);
+}
+
+export function sendJson(res: ServerResponse, value: unknown, status = 200): void {
+  const body = Buffer.from(JSON.stringify(value, null, 2) + '\n');
+  res.writeHead(status, {
+    'Content-Type': 'application/json; charset=utf-8',
+    'Content-Length': body.length,
+    ...NO_CACHE_HEADERS,
+  });
+  res.end(res.req.method === 'HEAD' ? undefined : body);
+}
+
+export function sendError(res: ServerResponse, error: unknown): void {
+  const status = error instanceof CamcastError ? (STATUS_BY_CODE[error.code] ?? 500) : 500;
+  const headers: Record<string, string> = status === 503 ? { 'Retry-After': '1' } : {};
+  sendText(res, status, describeError(error), headers);
+}

@@ -1,0 +1,145 @@
+import { readFileSync } from 'node:fs';
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import type { Broadcaster } from '../broadcaster.js';
+import { describeError } from '../errors.js';
+import type { Logger } from '../logger.js';
+import { silentLogger } from '../logger.js';
+import { NO_CACHE_HEADERS, sendJson, sendText } from './responses.js';
+import { serveSnapshot } from './snapshot.js';
+import { buildStatus } from './status.js';
+import { StreamEndpoint } from './stream-endpoint.js';
+
+type Route = 'page' | 'stream' | 'snapshot' | 'status' | 'health';
+
+/**
+ * Every URL camcast answers. Besides its own names it answers the URLs that people's tools
+ * already use: the Flask recipe's /video_feed, mjpg-streamer's /?action=stream|snapshot
+ * (OctoPrint, Mainsail, crowsnest), µStreamer's /stream, /snapshot and /state, and go2rtc's
+ * /api/stream.mjpeg and /api/frame.jpeg.
+ */
+const ROUTES: ReadonlyMap<string, Route> = new Map([
+  ['/', 'page'],
+  ['/index.html', 'page'],
+  ['/stream.mjpg', 'stream'],
+  ['/stream.mjpeg', 'stream'],
+  ['/video_feed', 'stream'],
+  ['/stream', 'stream'],
+  ['/api/stream.mjpeg', 'stream'],
+  ['/snapshot.jpg', 'snapshot'],
+  ['/snapshot.jpeg', 'snapshot'],
+  ['/snapshot', 'snapshot'],
+  ['/api/frame.jpeg', 'snapshot'],
+  ['/api/status', 'status'],
+  ['/state', 'status'],
+  ['/api/health', 'health'],
+]);
+
+const ACTIONS: ReadonlyMap<string, Route> = new Map([
+  ['stream', 'stream'],
+  ['snapshot', 'snapshot'],
+]);
+
+const ALLOW = 'GET, HEAD, OPTIONS';
+
+export interface RoutesOptions {
+  readonly broadcaster: Broadcaster;
+  readonly maxViewers?: number;
+  readonly snapshotTimeoutMs?: number;
+  /** Origin allowed by CORS ('*' for any); undefined = no CORS headers. */
+  readonly cors?: string;
+  readonly version?: string;
+  readonly logger?: Logger;
+}
+
+export class Routes {
+  readonly stream: StreamEndpoint;
+  readonly #broadcaster: Broadcaster;
+  readonly #snapshotTimeoutMs: number;
+  readonly #corsHeaders: Readonly<Record<string, string>>;
+  readonly #version: string;
+  readonly #logger: Logger;
+  readonly #startedAt = Date.now();
+  readonly #page: Buffer;
+
+  constructor({ broadcaster, maxViewers = 0, snapshotTimeoutMs = 5000, cors, version = '0.0.0', logger = silentLogger }: RoutesOptions) {
+    this.#broadcaster = broadcaster;
+    this.#snapshotTimeoutMs = snapshotTimeoutMs;
+    this.#corsHeaders = cors
+      ? { 'Access-Control-Allow-Origin': cors, 'Access-Control-Expose-Headers': 'X-Timestamp, X-Frame-Seq, Content-Length', Vary: 'Origin' }
+      : {};
+    this.#version = version;
+    this.#logger = logger;
+    this.#page = readFileSync(new URL('./viewer.html', import.meta.url));
+    this.stream = new StreamEndpoint({ broadcaster, maxViewers, headers: this.#corsHeaders });
+  }
+
+  /** The request listener for node:http. Never throws; every failure becomes a response. */
+  readonly handle = (req: IncomingMessage, res: ServerResponse): void => {
+    try {
+      this.#route(req, res);
+    } catch (error) {
+      this.#logger.error(`${req.method} ${req.url}: ${describeError(error)}`);
+      if (!res.headersSent) sendText(res, 500, 'camcast: internal error');
+      else res.destroy();
+    }
+  };
+
+  #route(req: IncomingMessage, res: ServerResponse): void {
+    for (const [name, value] of Object.entries(this.#corsHeaders)) res.setHeader(name, value);
+    let url: URL;
+    try {
+      url = new URL(req.url ?? '/', 'http://camcast.invalid');
+    } catch {
+      sendText(res, 400, 'camcast: malformed request URL');
+      return;
+    }
+    let route = ROUTES.get(url.pathname);
+    // mjpg-streamer's URLs live on "/" and pick the action from the query.
+    const action = url.searchParams.get('action');
+    if (route === 'page' && action !== null) route = ACTIONS.get(action.replace(/_\d+$/, ''));
+    if (!route) {
+      sendText(res, 404, `camcast: no such path ${url.pathname.slice(0, 200)}; try /, /stream.mjpg, /snapshot.jpg or /api/status`);
+      return;
+    }
+    if (req.method === 'OPTIONS') {
+      res.writeHead(204, {
+        Allow: ALLOW,
+        ...(this.#corsHeaders['Access-Control-Allow-Origin']
+          ? { 'Access-Control-Allow-Methods': ALLOW, 'Access-Control-Allow-Headers': 'Authorization, Content-Type', 'Access-Control-Max-Age': '600' }
+          : {}),
+      });
+      res.end();
+      return;
+    }
+    if (req.method !== 'GET' && req.method !== 'HEAD') {
+      sendText(res, 405, `camcast: ${req.method} is not allowed here; use GET`, { Allow: ALLOW });
+      return;
+    }
+    switch (route) {
+      case 'page':
+        res.writeHead(200, { 'Content-Type': 'text/html; charset=utf-8', 'Content-Length': this.#page.length, ...NO_CACHE_HEADERS });
+        res.end(req.method === 'HEAD' ? undefined : this.#page);
+        return;
+      case 'stream':
+        this.stream.serve(req, res, clientId(url));
+        return;
+      case 'snapshot':
+        void serveSnapshot(req, res, this.#broadcaster, this.#snapshotTimeoutMs);
+        return;
+      case 'status':
+        sendJson(res, buildStatus({ broadcaster: this.#broadcaster, viewers: this.stream.viewers(), startedAt: this.#startedAt, version: this.#version }));
+        return;
+      case 'health': {
+        const state = this.#broadcaster.state;
+        sendJson(res, { ok: state !== 'retrying', state }, state === 'retrying' ? 503 : 200);
+        return;
+      }
+    }
+  }
+}
+
+/** The viewer page tags its stream with `cid` so it can find its own delivery rate. */
+function clientId(url: URL): string | undefined {
+  const cid = url.searchParams.get('cid');
+  return cid && /^[\w-]{1,64}$/.test(cid) ? cid : undefined;
+}

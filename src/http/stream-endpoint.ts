@@ -1,0 +1,86 @@
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import type { Broadcaster } from '../broadcaster.js';
+import { MjpegViewer, type ViewerInfo } from './mjpeg-viewer.js';
+import { MultipartEncoder } from './multipart-encoder.js';
+import { NO_CACHE_HEADERS, sendText } from './responses.js';
+
+export interface StreamEndpointOptions {
+  readonly broadcaster: Broadcaster;
+  /** 0 = unlimited. */
+  readonly maxViewers?: number;
+  readonly boundary?: string;
+  /** Extra headers for every stream response (CORS). */
+  readonly headers?: Readonly<Record<string, string>>;
+}
+
+/**
+ * Serves MJPEG streams of one broadcaster and keeps the list of its viewers (for the status
+ * and the viewer limit). Every viewer shares one encoder, so each part is built once per frame.
+ */
+export class StreamEndpoint {
+  readonly #broadcaster: Broadcaster;
+  readonly #maxViewers: number;
+  readonly #encoder: MultipartEncoder;
+  readonly #headers: Readonly<Record<string, string>>;
+  readonly #viewers = new Map<MjpegViewer, ServerResponse>();
+  #nextId = 1;
+
+  constructor({ broadcaster, maxViewers = 0, boundary, headers = {} }: StreamEndpointOptions) {
+    this.#broadcaster = broadcaster;
+    this.#maxViewers = maxViewers;
+    this.#encoder = new MultipartEncoder(boundary);
+    this.#headers = headers;
+  }
+
+  get viewerCount(): number {
+    return this.#viewers.size;
+  }
+
+  viewers(): ViewerInfo[] {
+    return [...this.#viewers.keys()].map((v) => v.info());
+  }
+
+  serve(req: IncomingMessage, res: ServerResponse, client?: string): void {
+    if (this.#maxViewers > 0 && this.#viewers.size >= this.#maxViewers) {
+      sendText(res, 503, `camcast: all ${this.#maxViewers} viewer slots are taken; try again shortly`, { 'Retry-After': '5' });
+      return;
+    }
+    // Without chunked encoding the body is the raw multipart stream (ended by closing the
+    // connection), as every MJPEG client expects and with less per-frame work for us.
+    res.useChunkedEncodingByDefault = false;
+    res.writeHead(200, {
+      'Content-Type': this.#encoder.contentType,
+      Connection: 'close',
+      ...NO_CACHE_HEADERS,
+      ...this.#headers,
+    });
+    if (req.method === 'HEAD') {
+      res.end();
+      return;
+    }
+    res.socket?.setNoDelay(true);
+    res.write(this.#encoder.preamble);
+
+    const viewer = new MjpegViewer(res, this.#encoder, { id: this.#nextId++, client });
+    this.#viewers.set(viewer, res);
+    const unsubscribe = this.#broadcaster.subscribe(viewer);
+    res.once('close', () => {
+      unsubscribe();
+      viewer.close();
+      this.#viewers.delete(viewer);
+    });
+    // A newcomer sees the current picture at once instead of waiting for the next capture.
+    const latest = this.#broadcaster.latest;
+    if (latest) viewer.frame(latest);
+  }
+
+  /** Ends every open stream (on shutdown), letting clients see a clean end of the body. */
+  endAll(): void {
+    for (const viewer of this.#viewers.keys()) viewer.end();
+  }
+
+  /** Cuts every open stream at once. */
+  destroyAll(): void {
+    for (const res of this.#viewers.values()) res.destroy();
+  }
+}

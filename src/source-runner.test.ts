@@ -1,0 +1,93 @@
+import assert from 'node:assert/strict';
+import { describe, test } from 'node:test';
+import type { RunnerFrame, SourceState } from './source-runner.js';
+import { SourceRunner } from './source-runner.js';
+import { FakeSource, until } from './testing/fake-source.js';
+
+function setup(t: { after: (fn: () => Promise<void>) => void }, options: Partial<ConstructorParameters<typeof SourceRunner>[0]> = {}) {
+  const source = new FakeSource();
+  const frames: RunnerFrame[] = [];
+  const states: SourceState[] = [];
+  const runner = new SourceRunner({
+    source,
+    onFrame: (f) => frames.push(f),
+    onStateChange: (s) => states.push(s),
+    restartDelaysMs: [30, 60],
+    stallTimeoutMs: 0,
+    noSignalIntervalMs: 20,
+    ...options,
+  });
+  t.after(() => runner.stop());
+  return { source, runner, frames, states };
+}
+
+describe('SourceRunner', () => {
+  test('a source that dies is restarted and live frames resume', async (t) => {
+    const { source, runner, frames, states } = setup(t);
+    runner.start();
+    await until(() => source.running, 'start');
+    source.emit();
+    source.fail(new Error('ffmpeg exited with code 1'));
+    assert.equal(runner.state, 'retrying');
+    assert.match(runner.lastError!.message, /code 1/);
+    await until(() => source.starts === 2 && source.running, 'restart');
+    source.emit();
+    assert.equal(runner.state, 'live');
+    assert.equal(runner.restarts, 1);
+    assert.equal(runner.lastError, undefined);
+    assert.deepEqual(states.slice(0, 4), ['starting', 'live', 'retrying', 'starting']);
+    assert.ok(frames.some((f) => !f.noSignal));
+  });
+
+  test('while down it emits "no signal" pictures that are real JPEGs', async (t) => {
+    const { source, runner, frames } = setup(t, { restartDelaysMs: [5000] });
+    source.startError = new Error('/dev/video0: No such device');
+    runner.start();
+    await until(() => frames.filter((f) => f.noSignal).length >= 2, 'two no-signal frames');
+    const picture = frames.find((f) => f.noSignal)!;
+    assert.equal(picture.jpeg[0], 0xff);
+    assert.equal(picture.jpeg[1], 0xd8);
+    assert.equal(picture.width, 640);
+    assert.equal(runner.state, 'retrying');
+  });
+
+  test('restart delays grow and the last one repeats', async (t) => {
+    const { source, runner } = setup(t, { restartDelaysMs: [20, 120] });
+    source.startError = new Error('nope');
+    const startedAt: number[] = [];
+    const origStart = source.start.bind(source);
+    source.start = async (sink) => {
+      startedAt.push(performance.now());
+      return origStart(sink);
+    };
+    runner.start();
+    await until(() => startedAt.length >= 4, 'four attempts', 5000);
+    const gaps = startedAt.slice(1).map((t0, i) => t0 - startedAt[i]!);
+    assert.ok(gaps[0]! >= 15, `first gap ${gaps[0]}`);
+    assert.ok(gaps[1]! >= 110, `second gap ${gaps[1]}`);
+    assert.ok(gaps[2]! >= 110, `third gap ${gaps[2]}`);
+  });
+
+  test('a stalled source (no frame for stallTimeoutMs) is stopped and restarted', async (t) => {
+    const { source, runner } = setup(t, { stallTimeoutMs: 80 });
+    runner.start();
+    await until(() => source.running, 'start');
+    source.emit();
+    await until(() => runner.state === 'retrying', 'stall detected');
+    assert.equal(runner.lastError?.message, 'fake source sent no frame for 0.08 s');
+    assert.equal(source.stops, 1);
+    await until(() => source.starts === 2, 'restart after stall');
+  });
+
+  test('stop() while retrying cancels the retry and leaves the source stopped', async (t) => {
+    const { source, runner } = setup(t, { restartDelaysMs: [50] });
+    source.startError = new Error('nope');
+    runner.start();
+    await until(() => runner.state === 'retrying', 'retrying');
+    await runner.stop();
+    const starts = source.starts;
+    await new Promise((r) => setTimeout(r, 120));
+    assert.equal(source.starts, starts);
+    assert.equal(runner.state, 'idle');
+  });
+});

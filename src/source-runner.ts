@@ -1,0 +1,225 @@
+import { CamcastError, describeError } from './errors.js';
+import type { FrameInput } from './frame.js';
+import type { Logger } from './logger.js';
+import { silentLogger } from './logger.js';
+import { drawNoSignal } from './raster/no-signal.js';
+import type { FrameSink, Source } from './sources/source.js';
+
+export type SourceState = 'idle' | 'starting' | 'live' | 'retrying' | 'ended';
+
+export interface RunnerFrame extends FrameInput {
+  /** True for the generated "no signal" picture shown while the source is down. */
+  readonly noSignal?: boolean;
+}
+
+export interface SourceRunnerOptions {
+  readonly source: Source;
+  readonly onFrame: (frame: RunnerFrame) => void;
+  readonly onStateChange?: (state: SourceState, error: Error | undefined) => void;
+  readonly onEnded?: () => void;
+  /** Delays between restarts; the last one repeats. */
+  readonly restartDelaysMs?: readonly number[];
+  /** A running source that delivers no frame for this long is restarted. 0 disables. */
+  readonly stallTimeoutMs?: number;
+  readonly noSignalIntervalMs?: number;
+  readonly logger?: Logger;
+}
+
+export const DEFAULT_RESTART_DELAYS_MS: readonly number[] = [1000, 2000, 5000, 10000, 30000];
+
+/**
+ * Keeps one source running while it is wanted: starts it, restarts it with growing delays when
+ * it fails to start, dies or stalls, and meanwhile produces a "no signal" picture once a second
+ * so viewers keep their connection and see why. It knows nothing of viewers.
+ */
+export class SourceRunner {
+  readonly #source: Source;
+  readonly #onFrame: (frame: RunnerFrame) => void;
+  readonly #onStateChange: (state: SourceState, error: Error | undefined) => void;
+  readonly #onEnded: () => void;
+  readonly #delays: readonly number[];
+  readonly #stallTimeoutMs: number;
+  readonly #noSignalIntervalMs: number;
+  readonly #logger: Logger;
+
+  #state: SourceState = 'idle';
+  #since = Date.now();
+  #generation = 0;
+  #attempt = 0;
+  #restarts = 0;
+  #lastError: Error | undefined;
+  #errorSince = 0;
+  #retryAt: number | undefined;
+  #retryTimer: NodeJS.Timeout | undefined;
+  #stallTimer: NodeJS.Timeout | undefined;
+  #noSignalTimer: NodeJS.Timeout | undefined;
+  #size = { width: 640, height: 480 };
+
+  constructor({
+    source,
+    onFrame,
+    onStateChange = () => {},
+    onEnded = () => {},
+    restartDelaysMs = DEFAULT_RESTART_DELAYS_MS,
+    stallTimeoutMs = 5000,
+    noSignalIntervalMs = 1000,
+    logger = silentLogger,
+  }: SourceRunnerOptions) {
+    this.#source = source;
+    this.#onFrame = onFrame;
+    this.#onStateChange = onStateChange;
+    this.#onEnded = onEnded;
+    this.#delays = restartDelaysMs.length > 0 ? restartDelaysMs : DEFAULT_RESTART_DELAYS_MS;
+    this.#stallTimeoutMs = stallTimeoutMs;
+    this.#noSignalIntervalMs = noSignalIntervalMs;
+    this.#logger = logger;
+  }
+
+  get state(): SourceState {
+    return this.#state;
+  }
+  /** When the current state began (epoch ms). */
+  get since(): number {
+    return this.#since;
+  }
+  get restarts(): number {
+    return this.#restarts;
+  }
+  get lastError(): Error | undefined {
+    return this.#lastError;
+  }
+
+  /** Starts the source unless it already runs (or is retrying). */
+  start(): void {
+    if (this.#state !== 'idle' && this.#state !== 'ended') return;
+    this.#attempt = 0;
+    void this.#launch();
+  }
+
+  /** Stops the source and every timer; resolves once the source has released everything. */
+  async stop(): Promise<void> {
+    this.#generation++;
+    this.#clearTimers();
+    if (this.#state !== 'idle') this.#setState('idle', undefined);
+    await this.#source.stop();
+  }
+
+  async #launch(): Promise<void> {
+    const gen = ++this.#generation;
+    this.#setState('starting', this.#lastError);
+    const sink: FrameSink = {
+      frame: (frame) => {
+        if (gen === this.#generation) this.#liveFrame(frame);
+      },
+      failed: (error) => {
+        if (gen === this.#generation) this.#fail(gen, error);
+      },
+      ended: () => {
+        if (gen !== this.#generation) return;
+        this.#clearTimers();
+        this.#setState('ended', undefined);
+        this.#onEnded();
+      },
+    };
+    try {
+      await this.#source.start(sink);
+    } catch (error) {
+      if (gen === this.#generation) this.#fail(gen, error);
+      return;
+    }
+    // stop() ran while the source was starting: it may have found nothing to stop yet.
+    if (gen !== this.#generation) {
+      await this.#source.stop();
+      return;
+    }
+    this.#armStallTimer(gen);
+  }
+
+  #liveFrame(frame: FrameInput): void {
+    if (frame.width && frame.height) this.#size = { width: frame.width, height: frame.height };
+    this.#stallTimer?.refresh();
+    if (this.#state !== 'live') {
+      this.#attempt = 0;
+      this.#lastError = undefined;
+      this.#stopNoSignal();
+      this.#setState('live', undefined);
+    }
+    this.#onFrame(frame);
+  }
+
+  #armStallTimer(gen: number): void {
+    if (this.#stallTimeoutMs <= 0 || this.#stallTimer) return;
+    this.#stallTimer = setTimeout(() => {
+      if (gen !== this.#generation) return;
+      const seconds = this.#stallTimeoutMs / 1000;
+      this.#fail(gen, new CamcastError('SOURCE_STALLED', `${this.#source.description} sent no frame for ${seconds} s`));
+    }, this.#stallTimeoutMs);
+  }
+
+  #fail(gen: number, error: unknown): void {
+    const err = error instanceof Error ? error : new Error(String(error));
+    const firstFailure = this.#state !== 'retrying' && this.#state !== 'starting';
+    if (firstFailure || !this.#lastError) this.#errorSince = Date.now();
+    this.#lastError = err;
+    clearTimeout(this.#stallTimer);
+    this.#stallTimer = undefined;
+    const delay = this.#delays[Math.min(this.#attempt, this.#delays.length - 1)]!;
+    this.#attempt++;
+    this.#retryAt = Date.now() + delay;
+    this.#logger.warn(`source ${this.#source.description} failed: ${describeError(err)}; retrying in ${delay / 1000} s`);
+    this.#setState('retrying', err);
+    this.#startNoSignal(gen);
+    // Stopping is idempotent; a stalled source still holds its process and must be stopped.
+    void this.#source.stop().then(
+      () => {
+        if (gen !== this.#generation) return;
+        clearTimeout(this.#retryTimer);
+        this.#retryTimer = setTimeout(() => {
+          this.#retryTimer = undefined;
+          if (gen !== this.#generation) return;
+          this.#restarts++;
+          void this.#launch();
+        }, Math.max(0, this.#retryAt! - Date.now()));
+      },
+      (stopError: unknown) => this.#logger.error(`could not stop ${this.#source.description}: ${describeError(stopError)}`),
+    );
+  }
+
+  #startNoSignal(gen: number): void {
+    if (this.#noSignalTimer) return;
+    const emit = () => {
+      const reason = describeError(this.#lastError);
+      drawNoSignal({ ...this.#size, reason, since: this.#errorSince, retryAt: this.#retryAt }).then(
+        (jpeg) => {
+          if (this.#noSignalTimer && this.#state !== 'live' && this.#generation >= gen) {
+            this.#onFrame({ jpeg, ...this.#size, noSignal: true });
+          }
+        },
+        (err: unknown) => this.#logger.error(`could not draw the no-signal picture: ${describeError(err)}`),
+      );
+    };
+    this.#noSignalTimer = setInterval(emit, this.#noSignalIntervalMs);
+    emit();
+  }
+
+  #stopNoSignal(): void {
+    clearInterval(this.#noSignalTimer);
+    this.#noSignalTimer = undefined;
+  }
+
+  #clearTimers(): void {
+    clearTimeout(this.#retryTimer);
+    clearTimeout(this.#stallTimer);
+    this.#retryTimer = undefined;
+    this.#stallTimer = undefined;
+    this.#retryAt = undefined;
+    this.#stopNoSignal();
+  }
+
+  #setState(state: SourceState, error: Error | undefined): void {
+    if (state === this.#state && state !== 'retrying') return;
+    this.#state = state;
+    this.#since = Date.now();
+    this.#onStateChange(state, error);
+  }
+}

@@ -1,0 +1,152 @@
+import { execFile } from 'node:child_process';
+import { constants } from 'node:fs';
+import { access, readdir, stat } from 'node:fs/promises';
+import { join } from 'node:path';
+import { CamcastError } from '../errors.js';
+import { silentLogger, type Logger } from '../logger.js';
+import type { EncodeOptions } from './encode-options.js';
+import { cameraArgs, listFormatsArgs, parseV4l2Formats, validateEncodeOptions } from './ffmpeg-args.js';
+import { resolveFfmpeg } from './ffmpeg-path.js';
+import { FfmpegFeed } from './ffmpeg-process.js';
+import type { FrameSink, Source } from './source.js';
+
+export interface CameraOptions extends EncodeOptions {
+  /** "/dev/video0", or a bare index "0" meaning /dev/video0. */
+  readonly device: string;
+  /** Else resolved with resolveFfmpeg() at check() or start(). */
+  readonly ffmpegPath?: string;
+  readonly logger?: Logger;
+  readonly startTimeoutMs?: number;
+  readonly stallTimeoutMs?: number;
+  /** The format probe is one short ffmpeg run; this bounds it. */
+  readonly probeTimeoutMs?: number;
+}
+
+/** "0" -> "/dev/video0"; anything else is a path already. */
+export function cameraDevicePath(device: string): string {
+  return /^\d+$/.test(device) ? `/dev/video${device}` : device;
+}
+
+/** The V4L2 devices present, in numeric order: ["/dev/video0", "/dev/video2"]. */
+export async function listCameras({ dir = '/dev' }: { dir?: string } = {}): Promise<string[]> {
+  let names: string[];
+  try {
+    names = await readdir(dir);
+  } catch {
+    return [];
+  }
+  return names
+    .filter((name) => /^video\d+$/.test(name))
+    .sort((a, b) => Number(a.slice(5)) - Number(b.slice(5)))
+    .map((name) => join(dir, name));
+}
+
+/** A V4L2 camera. Its own MJPEG is passed through untouched when it offers it. */
+export function camera(options: CameraOptions): Source {
+  validateEncodeOptions(options);
+  return new CameraSource(options);
+}
+
+class CameraSource implements Source {
+  readonly kind = 'camera' as const;
+  readonly description: string;
+  readonly #device: string;
+  readonly #options: CameraOptions;
+  readonly #logger: Logger;
+  readonly #feed: FfmpegFeed;
+  #ffmpegPath: string | undefined;
+  /** The probe's answer, kept: a camera's formats do not change while it is plugged in. */
+  #passthrough: boolean | undefined;
+  #probe: { readonly abort: AbortController; readonly done: Promise<unknown> } | undefined;
+  /** Bumped by every start() and stop(), so a start() that a stop() overtook gives up. */
+  #generation = 0;
+
+  constructor(options: CameraOptions) {
+    this.#device = cameraDevicePath(options.device);
+    this.#options = options;
+    this.#logger = options.logger ?? silentLogger;
+    this.description = `${this.#device} (camera)`;
+    const { startTimeoutMs, stallTimeoutMs } = options;
+    this.#feed = new FfmpegFeed({ label: this.description, startTimeoutMs, stallTimeoutMs });
+  }
+
+  async check(): Promise<void> {
+    await this.#checkDevice();
+    await this.#resolveFfmpeg();
+  }
+
+  async start(sink: FrameSink): Promise<void> {
+    const generation = ++this.#generation;
+    const current = () => {
+      if (generation !== this.#generation) throw new CamcastError('CLOSED', `${this.description}: stopped while starting`);
+    };
+    await this.#checkDevice();
+    const ffmpegPath = await this.#resolveFfmpeg();
+    current();
+    const passthrough = this.#passthrough ?? (await this.#probeMjpeg(ffmpegPath));
+    current();
+    const { width, height, fps, quality } = this.#options;
+    const args = cameraArgs({ device: this.#device, passthrough, width, height, fps, quality });
+    this.#logger.debug(`${this.description}: ${passthrough ? 'passing its MJPEG through' : 'encoding to MJPEG'}: ffmpeg ${args.join(' ')}`);
+    await this.#feed.start(sink, ffmpegPath, args);
+  }
+
+  async stop(): Promise<void> {
+    this.#generation++;
+    const probe = this.#probe;
+    probe?.abort.abort();
+    await Promise.all([probe?.done, this.#feed.stop()]);
+  }
+
+  async #checkDevice(): Promise<void> {
+    const device = this.#device;
+    let info;
+    try {
+      info = await stat(device);
+    } catch {
+      const present = await listCameras();
+      const list = present.length > 0 ? present.join(', ') : 'none';
+      throw new CamcastError('SOURCE_NOT_FOUND', `${device} not found; cameras present: ${list}`);
+    }
+    if (!info.isCharacterDevice()) {
+      throw new CamcastError('SOURCE_NOT_FOUND', `${device} is not a camera (not a character device)`);
+    }
+    try {
+      await access(device, constants.R_OK | constants.W_OK); // V4L2 opens devices read-write
+    } catch {
+      throw new CamcastError(
+        'SOURCE_START_FAILED',
+        `${device}: permission denied; add your user to the "video" group (sudo usermod -aG video $USER) and log in again`,
+      );
+    }
+  }
+
+  async #resolveFfmpeg(): Promise<string> {
+    // The environment is the one the ffmpeg child inherits anyway.
+    this.#ffmpegPath ??= this.#options.ffmpegPath ?? (await resolveFfmpeg({ env: process.env })).path;
+    return this.#ffmpegPath;
+  }
+
+  /** Asks the camera for its formats; on any doubt, decode and encode (always works). */
+  async #probeMjpeg(ffmpegPath: string): Promise<boolean> {
+    const abort = new AbortController();
+    // Resolves when the probe process has exited (execFile calls back on 'close', killed or not).
+    // ffmpeg exits with 1 after listing: the list is in stderr either way.
+    const done = new Promise<string>((resolve) => {
+      execFile(
+        ffmpegPath,
+        listFormatsArgs(this.#device),
+        { timeout: this.#options.probeTimeoutMs ?? 5000, signal: abort.signal, windowsHide: true },
+        (_error, _stdout, stderr) => resolve(String(stderr)),
+      );
+    });
+    this.#probe = { abort, done };
+    const stderr = await done;
+    if (this.#probe?.done === done) this.#probe = undefined;
+    if (abort.signal.aborted) throw new CamcastError('CLOSED', `${this.description}: stopped while probing formats`);
+    const { formats, mjpeg } = parseV4l2Formats(stderr);
+    this.#logger.debug(`${this.description}: formats ${formats.map((f) => f.name).join(', ') || 'unknown'}`);
+    if (formats.length > 0) this.#passthrough = mjpeg; // an empty list may be a busy device: ask again next time
+    return mjpeg;
+  }
+}

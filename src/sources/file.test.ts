@@ -1,0 +1,139 @@
+import { after, before, test } from 'node:test';
+import assert from 'node:assert/strict';
+import { execFile } from 'node:child_process';
+import { chmod, mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { promisify } from 'node:util';
+import { isCamcastError } from '../errors.js';
+import type { FrameInput } from '../frame.js';
+import { file } from './file.js';
+import type { FrameSink } from './source.js';
+
+const FFMPEG = '/usr/bin/ffmpeg';
+let dir = '';
+
+/** A short test video made by ffmpeg itself. */
+async function makeClip(name: string, seconds: number): Promise<string> {
+  const path = join(dir, name);
+  await promisify(execFile)(FFMPEG, [
+    '-hide_banner', '-loglevel', 'error', '-nostdin',
+    '-f', 'lavfi', '-i', `testsrc=duration=${seconds}:size=160x120:rate=25`,
+    '-c:v', 'mpeg4', '-y', path,
+  ]);
+  return path;
+}
+
+let clip2s = '';
+let clipShort = '';
+
+before(async () => {
+  dir = await mkdtemp(join(tmpdir(), 'camcast-file-'));
+  [clip2s, clipShort] = await Promise.all([makeClip('two-seconds.mp4', 2), makeClip('short.mp4', 0.4)]);
+});
+after(() => rm(dir, { recursive: true, force: true }));
+
+function collector() {
+  const frames: Array<FrameInput & { at: number }> = [];
+  const failed: Error[] = [];
+  let ended = 0;
+  const sink: FrameSink = {
+    frame: (frame) => frames.push({ ...frame, at: performance.now() }),
+    failed: (error) => failed.push(error),
+    ended: () => ended++,
+  };
+  return { sink, frames, failed, ended: () => ended };
+}
+
+async function waitFor(condition: () => boolean, timeoutMs: number, what: string): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (!condition()) {
+    if (Date.now() > deadline) assert.fail(`timed out after ${timeoutMs} ms waiting for ${what}`);
+    await sleep(20);
+  }
+}
+
+test('file({ loop: false }).start() plays a 2 s clip at about real rate, then calls sink.ended()', async (t) => {
+  const source = file({ path: clip2s, loop: false, ffmpegPath: FFMPEG });
+  t.after(() => source.stop());
+  const { sink, frames, failed, ended } = collector();
+  const started = performance.now();
+  await source.start(sink);
+  await waitFor(() => ended() > 0, 10_000, 'sink.ended()');
+  const elapsed = performance.now() - started;
+  assert.deepEqual(failed, []);
+  assert.equal(ended(), 1);
+  assert.ok(frames.length >= 45 && frames.length <= 55, `${frames.length} frames for 2 s at 25 fps`);
+  // -re: not faster than 3x real time (without it, 50 tiny frames take a few milliseconds).
+  assert.ok(elapsed >= 2000 / 3, `played in ${elapsed.toFixed(0)} ms`);
+  assert.deepEqual([frames[0]!.width, frames[0]!.height], [160, 120]);
+  assert.ok(frames.every((f) => f.jpeg.readUInt16BE(0) === 0xffd8 && typeof f.capturedAt === 'number'));
+});
+
+test('file().start() loops by default past the end of the clip until stop()', async (t) => {
+  const source = file({ path: clipShort, ffmpegPath: FFMPEG, width: 80 });
+  t.after(() => source.stop());
+  const { sink, frames, failed, ended } = collector();
+  await source.start(sink);
+  await waitFor(() => frames.length >= 25, 10_000, '25 frames (2.5 passes of a 10-frame clip)');
+  await source.stop();
+  const count = frames.length;
+  await sleep(150);
+  assert.equal(frames.length, count, 'no frame after stop()');
+  assert.equal(ended(), 0);
+  assert.deepEqual(failed, []);
+  assert.deepEqual([frames[0]!.width, frames[0]!.height], [80, 60], 'width 80 keeps the aspect ratio');
+});
+
+test('file().check() rejects SOURCE_NOT_FOUND for a missing file and SOURCE_START_FAILED for a directory', async () => {
+  await assert.rejects(
+    file({ path: join(dir, 'missing.mp4'), ffmpegPath: FFMPEG }).check!(),
+    (err: unknown) => isCamcastError(err, 'SOURCE_NOT_FOUND') && err.message.includes('missing.mp4 not found'),
+  );
+  const sub = join(dir, 'a-directory');
+  await mkdir(sub, { recursive: true });
+  await assert.rejects(
+    file({ path: sub, ffmpegPath: FFMPEG }).check!(),
+    (err: unknown) => isCamcastError(err, 'SOURCE_START_FAILED') && err.message.includes('is not a regular file'),
+  );
+  await file({ path: clip2s, ffmpegPath: FFMPEG }).check!();
+});
+
+test('file().start() rejects SOURCE_START_FAILED with ffmpeg\'s reason for a file that is not a video', async (t) => {
+  // Not a .txt: ffmpeg plays text files as ANSI art.
+  const path = join(dir, 'garbage.mp4');
+  await writeFile(path, Buffer.alloc(4096, 0x5a));
+  const source = file({ path, ffmpegPath: FFMPEG });
+  t.after(() => source.stop());
+  await assert.rejects(source.start(collector().sink), (err: unknown) => {
+    assert.ok(isCamcastError(err, 'SOURCE_START_FAILED'), String(err));
+    assert.match(err.message, /garbage\.mp4.*ffmpeg exited with code \d+ before the first frame: .*Invalid data/);
+    return true;
+  });
+});
+
+test('file().start() rejects with the exit code and stderr of whatever ffmpegPath runs', async (t) => {
+  const fake = join(dir, 'not-ffmpeg');
+  await writeFile(fake, '#!/bin/sh\necho "fake ffmpeg refuses" >&2\nexit 3\n');
+  await chmod(fake, 0o755);
+  const source = file({ path: clip2s, ffmpegPath: fake });
+  t.after(() => source.stop());
+  await assert.rejects(source.start(collector().sink), (err: unknown) => {
+    assert.ok(isCamcastError(err, 'SOURCE_START_FAILED'));
+    assert.match(err.message, /exited with code 3 before the first frame: fake ffmpeg refuses/);
+    return true;
+  });
+});
+
+test('file() throws BAD_OPTION at once for an out-of-range encode option', () => {
+  assert.throws(() => file({ path: clip2s, quality: 0 }), (err: unknown) => isCamcastError(err, 'BAD_OPTION'));
+});
+
+test('file().stop() during start() makes start() reject with CLOSED and leaves nothing running', async (t) => {
+  const source = file({ path: clip2s, ffmpegPath: FFMPEG });
+  t.after(() => source.stop());
+  const starting = source.start(collector().sink);
+  await source.stop();
+  await assert.rejects(starting, (err: unknown) => isCamcastError(err, 'CLOSED'));
+});

@@ -1,0 +1,43 @@
+/**
+ * Calls `tick` at a steady rate without drift: each deadline is computed from the start time,
+ * not from the previous callback, and ticks missed while the process was busy are skipped rather
+ * than fired in a burst (a burst would only produce frames that viewers drop anyway).
+ */
+export class FrameClock {
+  readonly #intervalMs: number;
+  readonly #tick: () => void;
+  #timer: NodeJS.Timeout | undefined;
+  #next = 0;
+
+  constructor(fps: number, tick: () => void) {
+    this.#intervalMs = 1000 / fps;
+    this.#tick = tick;
+  }
+
+  get running(): boolean {
+    return this.#timer !== undefined;
+  }
+
+  start(): void {
+    if (this.#timer) return;
+    this.#next = performance.now();
+    this.#schedule();
+  }
+
+  stop(): void {
+    clearTimeout(this.#timer);
+    this.#timer = undefined;
+  }
+
+  #schedule(): void {
+    const now = performance.now();
+    this.#next += this.#intervalMs;
+    if (this.#next < now) {
+      this.#next = now + this.#intervalMs - ((now - this.#next) % this.#intervalMs);
+    }
+    this.#timer = setTimeout(() => {
+      this.#schedule();
+      this.#tick();
+    }, Math.max(0, this.#next - now));
+  }
+}

@@ -1,0 +1,78 @@
+import { existsSync } from 'node:fs';
+import { CamcastError } from '../errors.js';
+import type { Logger } from '../logger.js';
+import { camera } from './camera.js';
+import type { EncodeOptions } from './encode-options.js';
+import { file } from './file.js';
+import { testPattern } from './test-pattern.js';
+import type { Source } from './source.js';
+import { url } from './url.js';
+
+export interface OpenSourceOptions extends EncodeOptions {
+  /** Play a file source in a loop (default) or once. */
+  readonly loop?: boolean;
+  readonly ffmpegPath?: string;
+  readonly logger?: Logger;
+  /** Where `auto` looks for a camera (tests point it elsewhere). */
+  readonly defaultCamera?: string;
+}
+
+export interface OpenedSource {
+  readonly source: Source;
+  /** Why this source was chosen, for the startup line ("no camera at /dev/video0"). */
+  readonly reason: string;
+}
+
+type Factory = (spec: string, options: OpenSourceOptions) => OpenedSource;
+
+/**
+ * One row per kind of source, tried in order: the first whose test matches the spec opens it.
+ * Adding a kind is one file and one row here.
+ */
+const KINDS: ReadonlyArray<{ readonly test: (spec: string) => boolean; readonly open: Factory }> = [
+  {
+    test: (spec) => spec === 'auto',
+    open: (_spec, options) => {
+      const device = options.defaultCamera ?? '/dev/video0';
+      if (existsSync(device)) return { source: camera({ ...options, device }), reason: `camera found at ${device}` };
+      return { source: testPattern(options), reason: `no camera at ${device}` };
+    },
+  },
+  {
+    test: (spec) => spec === 'test' || spec === 'testsrc' || spec === 'pattern',
+    open: (_spec, options) => ({ source: testPattern(options), reason: 'chosen with --source' }),
+  },
+  {
+    test: (spec) => /^\d+$/.test(spec) || /^\/dev\/video\d+$/.test(spec),
+    open: (spec, options) => {
+      const device = /^\d+$/.test(spec) ? `/dev/video${spec}` : spec;
+      return { source: camera({ ...options, device }), reason: 'chosen with --source' };
+    },
+  },
+  {
+    test: (spec) => /^(rtsps?|https?):\/\//i.test(spec),
+    open: (spec, options) => ({ source: url({ ...options, url: spec }), reason: 'chosen with --source' }),
+  },
+  {
+    test: (spec) => /^[a-z][a-z0-9+.-]*:\/\//i.test(spec),
+    open: (spec) => {
+      throw new CamcastError('BAD_OPTION', `unsupported URL scheme in --source ${spec}: use rtsp://, rtsps://, http:// or https://`);
+    },
+  },
+  {
+    test: (spec) => spec.startsWith('/dev/'),
+    open: (spec, options) => ({ source: camera({ ...options, device: spec }), reason: 'chosen with --source' }),
+  },
+  {
+    test: () => true,
+    open: (spec, options) => ({ source: file({ ...options, path: spec }), reason: 'chosen with --source' }),
+  },
+];
+
+/** Turns a --source value (auto, test, 0, /dev/video0, a URL or a file path) into a Source. */
+export function openSource(spec: string, options: OpenSourceOptions = {}): OpenedSource {
+  const trimmed = spec.trim();
+  if (trimmed === '') throw new CamcastError('BAD_OPTION', '--source is empty: use auto, test, a camera, a file or a URL');
+  const kind = KINDS.find((k) => k.test(trimmed))!;
+  return kind.open(trimmed, options);
+}

@@ -1,0 +1,118 @@
+import { CamcastError, describeError } from '../errors.js';
+import { preciseNow } from '../frame.js';
+import type { Logger } from '../logger.js';
+import { silentLogger } from '../logger.js';
+import { encodeJpeg, type RawImage } from '../raster/encode-jpeg.js';
+import { readJpegSize } from './jpeg-info.js';
+import type { FrameSink, Source } from './source.js';
+
+export interface PushOptions {
+  /** JPEG quality (1-100) for raw frames. */
+  readonly quality?: number;
+  readonly logger?: Logger;
+}
+
+export type PushedFrame = Buffer | RawImage;
+
+/** A source fed by your own code: call push() with JPEGs or raw pixels whenever you have them. */
+export interface PushSource extends Source {
+  readonly kind: 'push';
+  /**
+   * Offers a frame. Returns false when nobody watches (the frame is dropped, as a camera that is
+   * off would). Raw pixels are copied and encoded on sharp's thread pool; while one encode runs,
+   * only the newest raw frame waits, so pushing faster than encoding is safe.
+   */
+  push(frame: PushedFrame): boolean;
+  /** Frames replaced by a newer one before they were encoded. */
+  readonly dropped: number;
+}
+
+export function push(options: PushOptions = {}): PushSource {
+  return new PushSourceImpl(options);
+}
+
+class PushSourceImpl implements PushSource {
+  readonly kind = 'push' as const;
+  readonly description = 'pushed frames';
+  readonly #quality: number;
+  readonly #logger: Logger;
+  #sink: FrameSink | undefined;
+  #encoding: Promise<void> | undefined;
+  #waiting: { image: RawImage; capturedAt: number } | undefined;
+  #dropped = 0;
+
+  constructor({ quality = 80, logger = silentLogger }: PushOptions) {
+    this.#quality = quality;
+    this.#logger = logger;
+  }
+
+  get dropped(): number {
+    return this.#dropped;
+  }
+
+  async start(sink: FrameSink): Promise<void> {
+    this.#sink = sink;
+  }
+
+  async stop(): Promise<void> {
+    this.#sink = undefined;
+    this.#waiting = undefined;
+    await this.#encoding;
+  }
+
+  push(frame: PushedFrame): boolean {
+    const capturedAt = preciseNow();
+    if (Buffer.isBuffer(frame)) {
+      const size = readJpegSize(frame);
+      if (!size || frame[frame.length - 2] !== 0xff || frame[frame.length - 1] !== 0xd9) {
+        throw new CamcastError('BAD_FRAME', 'push() needs a complete JPEG (FF D8 ... FF D9) or { data, width, height, channels }');
+      }
+      if (!this.#sink) return false;
+      this.#sink.frame({ jpeg: frame, capturedAt, ...size });
+      return true;
+    }
+    checkRaw(frame);
+    if (!this.#sink) return false;
+    // Copy: the caller may reuse its buffer as soon as push() returns, while sharp still reads.
+    const image: RawImage = { ...frame, data: Buffer.from(frame.data) };
+    if (this.#encoding) {
+      if (this.#waiting) this.#dropped++;
+      this.#waiting = { image, capturedAt };
+    } else {
+      this.#encode(image, capturedAt);
+    }
+    return true;
+  }
+
+  #encode(image: RawImage, capturedAt: number): void {
+    const sink = this.#sink;
+    this.#encoding = encodeJpeg(image, this.#quality)
+      .then(
+        (jpeg) => {
+          if (sink && this.#sink === sink) sink.frame({ jpeg, capturedAt, width: image.width, height: image.height });
+        },
+        (error: unknown) => this.#logger.error(`could not encode a pushed frame: ${describeError(error)}`),
+      )
+      .finally(() => {
+        this.#encoding = undefined;
+        const next = this.#waiting;
+        this.#waiting = undefined;
+        if (next && this.#sink) this.#encode(next.image, next.capturedAt);
+      });
+  }
+}
+
+function checkRaw(frame: RawImage): void {
+  const { data, width, height, channels } = frame as Partial<RawImage>;
+  const valid =
+    (Buffer.isBuffer(data) || data instanceof Uint8Array) &&
+    Number.isInteger(width) && Number.isInteger(height) && width! > 0 && height! > 0 &&
+    (channels === 1 || channels === 3 || channels === 4) &&
+    data.length === width! * height! * channels;
+  if (!valid) {
+    throw new CamcastError(
+      'BAD_FRAME',
+      'push() raw frames need { data, width, height, channels: 1 | 3 | 4 } with data.length = width * height * channels',
+    );
+  }
+}

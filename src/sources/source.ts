@@ -1,0 +1,34 @@
+import type { FrameInput } from '../frame.js';
+
+export type SourceKind = 'test' | 'camera' | 'file' | 'url' | 'push';
+
+/** Where a running source delivers. Calls are synchronous and must never throw back. */
+export interface FrameSink {
+  /** A new complete JPEG. */
+  frame(frame: FrameInput): void;
+  /**
+   * The source died after it had started (process exit, stall, upstream gone). The owner
+   * decides whether to restart; the source is already stopped when this is called.
+   */
+  failed(error: Error): void;
+  /** The source ran out of input (a file played with loop off). Also already stopped. */
+  ended(): void;
+}
+
+/**
+ * A producer of JPEG frames that knows nothing of HTTP or viewers.
+ * `start` resolves once the source runs and rejects when it cannot start at all;
+ * `stop` is idempotent and resolves once every process, socket and timer is released.
+ */
+export interface Source {
+  readonly kind: SourceKind;
+  /** For humans: "/dev/video0 (camera)", "test pattern 640x480 @ 30 fps". */
+  readonly description: string;
+  /**
+   * Optional cheap preflight the CLI runs before listening (device exists, file readable, host
+   * reachable), so a typo fails at once with one clear line instead of at the first viewer.
+   */
+  check?(): Promise<void>;
+  start(sink: FrameSink): Promise<void>;
+  stop(): Promise<void>;
+}

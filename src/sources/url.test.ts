@@ -1,0 +1,257 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { chmod, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { setTimeout as sleep } from 'node:timers/promises';
+import sharp from 'sharp';
+import { isCamcastError } from '../errors.js';
+import type { FrameInput } from '../frame.js';
+import type { FrameSink } from './source.js';
+import { redactUrl, url } from './url.js';
+
+const FFMPEG = '/usr/bin/ffmpeg';
+/** Passed where the relay must work without ffmpeg: using it would fail to start. */
+const NO_FFMPEG = '/nonexistent/ffmpeg';
+
+const jpegs = await Promise.all(
+  ['red', 'green', 'blue', 'white', 'black'].map((background) =>
+    sharp({ create: { width: 48, height: 32, channels: 3, background } }).jpeg().toBuffer(),
+  ),
+);
+
+type TestContext = { after: (fn: () => unknown) => void };
+
+/** An HTTP server on 127.0.0.1, port 0, closed (with its connections) after the test. */
+async function serve(t: TestContext, handler: (req: IncomingMessage, res: ServerResponse) => void) {
+  const requests: IncomingMessage[] = [];
+  const server = createServer((req, res) => {
+    requests.push(req);
+    handler(req, res);
+  });
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  t.after(() => {
+    server.closeAllConnections();
+    return new Promise((resolve) => server.close(resolve));
+  });
+  const { port } = server.address() as AddressInfo;
+  return { base: `http://127.0.0.1:${port}`, requests };
+}
+
+function multipartHead(res: ServerResponse, boundary = 'frame'): void {
+  res.writeHead(200, { 'content-type': `multipart/x-mixed-replace; boundary=${boundary}`, 'cache-control': 'no-cache' });
+}
+
+function part(jpeg: Buffer, { length = true, eol = '\r\n', dashes = '--' } = {}): Buffer {
+  const headers = [`${dashes}frame`, 'Content-Type: image/jpeg', ...(length ? [`Content-Length: ${jpeg.length}`] : [])];
+  return Buffer.concat([Buffer.from(headers.join(eol) + eol + eol), jpeg, Buffer.from(eol)]);
+}
+
+function countTimers(): number {
+  return process.getActiveResourcesInfo().filter((r) => r === 'Timeout').length;
+}
+
+function collector() {
+  const frames: FrameInput[] = [];
+  const failed: Error[] = [];
+  let ended = 0;
+  const sink: FrameSink = { frame: (f) => frames.push(f), failed: (e) => failed.push(e), ended: () => ended++ };
+  return { sink, frames, failed, ended: () => ended };
+}
+
+async function waitFor(condition: () => boolean, timeoutMs: number, what: string): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (!condition()) {
+    if (Date.now() > deadline) assert.fail(`timed out after ${timeoutMs} ms waiting for ${what}`);
+    await sleep(10);
+  }
+}
+
+/** Serves every JPEG as one part, `gapMs` apart, then destroys the socket (the upstream dies). */
+async function sendThenDie(res: ServerResponse, options: Parameters<typeof part>[1], gapMs = 20): Promise<void> {
+  multipartHead(res);
+  for (const jpeg of jpegs) {
+    if (res.destroyed) return;
+    res.write(part(jpeg, options));
+    await sleep(gapMs);
+  }
+  res.destroy();
+}
+
+for (const [name, options] of [
+  ['with Content-Length', {}],
+  ['without Content-Length, LF only, no leading dashes', { length: false, eol: '\n', dashes: '' }],
+] as const) {
+  test(`url().start() relays a multipart MJPEG upstream ${name} byte for byte, then sink.failed() when it dies`, async (t) => {
+    const { base } = await serve(t, (_req, res) => void sendThenDie(res, options));
+    const source = url({ url: `${base}/stream.mjpg`, ffmpegPath: NO_FFMPEG });
+    t.after(() => source.stop());
+    const { sink, frames, failed, ended } = collector();
+    await source.start(sink);
+    await waitFor(() => failed.length > 0, 5000, 'sink.failed()');
+    // Without Content-Length a part ends at the next delimiter, which the last part never gets.
+    const expected = 'length' in options && options.length === false ? jpegs.length - 1 : jpegs.length;
+    assert.equal(frames.length, expected);
+    frames.forEach((frame, i) => assert.ok(frame.jpeg.equals(jpegs[i]!), `frame ${i} is the upstream's JPEG`));
+    assert.deepEqual([frames[0]!.width, frames[0]!.height], [48, 32]);
+    assert.equal(failed.length, 1);
+    assert.ok(isCamcastError(failed[0], 'SOURCE_FAILED'), String(failed[0]));
+    assert.match(failed[0]!.message, /^http:\/\/127\.0\.0\.1:\d+\/stream\.mjpg: the upstream/);
+    assert.equal(ended(), 0);
+  });
+}
+
+test('url().stop() aborts the relayed request and no frame follows', async (t) => {
+  let closed = false;
+  const { base } = await serve(t, (req, res) => {
+    multipartHead(res);
+    const timer = setInterval(() => res.write(part(jpegs[0]!)), 20);
+    req.on('close', () => {
+      clearInterval(timer);
+      closed = true;
+    });
+  });
+  const source = url({ url: base, ffmpegPath: NO_FFMPEG });
+  t.after(() => source.stop());
+  const { sink, frames, failed } = collector();
+  const timersBefore = countTimers();
+  await source.start(sink);
+  await waitFor(() => frames.length >= 3, 5000, '3 frames');
+  await source.stop();
+  await waitFor(() => closed, 5000, 'the server to see the request closed');
+  assert.equal(countTimers(), timersBefore, 'no timers left behind');
+  const count = frames.length;
+  await sleep(100);
+  assert.equal(frames.length, count);
+  assert.deepEqual(failed, [], 'a requested stop is not a failure');
+  await source.stop(); // idempotent
+});
+
+test('url().start() reports SOURCE_STALLED when the upstream stops sending but keeps the socket open', async (t) => {
+  const { base } = await serve(t, (_req, res) => {
+    multipartHead(res);
+    res.write(part(jpegs[0]!));
+    res.write(part(jpegs[1]!));
+  });
+  const source = url({ url: base, ffmpegPath: NO_FFMPEG, stallTimeoutMs: 300 });
+  t.after(() => source.stop());
+  const { sink, failed } = collector();
+  await source.start(sink);
+  await waitFor(() => failed.length > 0, 5000, 'sink.failed()');
+  assert.ok(isCamcastError(failed[0], 'SOURCE_STALLED'), String(failed[0]));
+  assert.match(failed[0]!.message, /no frame for 0.3 s/);
+});
+
+test('url().start() rejects SOURCE_START_FAILED when no frame comes in time or the upstream closes first', async (t) => {
+  const { base } = await serve(t, (req, res) => {
+    multipartHead(res);
+    res.write('--frame\r\nContent-Type: image/jpeg\r\n'); // headers of a part that never comes
+    if (req.url === '/dies') setTimeout(() => res.destroy(), 50);
+  });
+  const silent = url({ url: `${base}/silent`, ffmpegPath: NO_FFMPEG, startTimeoutMs: 300 });
+  t.after(() => silent.stop());
+  await assert.rejects(silent.start(collector().sink), (err: unknown) =>
+    isCamcastError(err, 'SOURCE_START_FAILED') && /no frame within 0.3 s/.test(err.message),
+  );
+  const dying = url({ url: `${base}/dies`, ffmpegPath: NO_FFMPEG });
+  t.after(() => dying.stop());
+  await assert.rejects(dying.start(collector().sink), (err: unknown) =>
+    isCamcastError(err, 'SOURCE_START_FAILED') && /upstream/.test(err.message),
+  );
+});
+
+test('url().start() rejects with the HTTP status; check() calls a 404 SOURCE_NOT_FOUND', async (t) => {
+  const { base } = await serve(t, (req, res) => {
+    res.writeHead(req.url === '/private' ? 401 : 404).end('no');
+  });
+  const missing = url({ url: `${base}/missing`, ffmpegPath: NO_FFMPEG });
+  t.after(() => missing.stop());
+  await assert.rejects(missing.start(collector().sink), (err: unknown) =>
+    isCamcastError(err, 'SOURCE_START_FAILED') && err.message.endsWith('/missing answered HTTP 404 Not Found'),
+  );
+  await assert.rejects(missing.check!(), (err: unknown) => isCamcastError(err, 'SOURCE_NOT_FOUND'));
+  await assert.rejects(url({ url: `${base}/private` }).check!(), (err: unknown) =>
+    isCamcastError(err, 'SOURCE_START_FAILED') && /401 Unauthorized: put the credentials in the URL/.test(err.message),
+  );
+});
+
+test('url().start() falls back to ffmpeg for a single image/jpeg, then sink.ended()', async (t) => {
+  const { base, requests } = await serve(t, (_req, res) => {
+    res.writeHead(200, { 'content-type': 'image/jpeg', 'content-length': jpegs[2]!.length }).end(jpegs[2]);
+  });
+  const source = url({ url: `${base}/snapshot.jpg`, ffmpegPath: FFMPEG });
+  t.after(() => source.stop());
+  const { sink, frames, failed, ended } = collector();
+  await source.start(sink);
+  await waitFor(() => ended() > 0, 10_000, 'sink.ended()');
+  assert.equal(frames.length, 1);
+  assert.deepEqual([frames[0]!.width, frames[0]!.height], [48, 32]);
+  assert.deepEqual(failed, []);
+  assert.equal(requests.length, 2, 'our GET, then ffmpeg\'s');
+});
+
+test('url().start() hands a Digest-protected URL with credentials to ffmpeg, which speaks Digest', async (t) => {
+  const { base } = await serve(t, (_req, res) => {
+    res.writeHead(401, { 'www-authenticate': 'Digest realm="cam", nonce="abc", qop="auth"' }).end();
+  });
+  const dir = await mkdtemp(join(tmpdir(), 'camcast-url-'));
+  t.after(() => rm(dir, { recursive: true, force: true }));
+  // Records its argv and streams a test pattern, standing in for an ffmpeg that did the Digest dance.
+  const fake = join(dir, 'ffmpeg');
+  await writeFile(fake, `#!/bin/sh\nprintf '%s\\n' "$@" > '${dir}/argv'\nexec ${FFMPEG} -hide_banner -loglevel error -nostdin -f lavfi -i testsrc=size=64x48:rate=30 -f mjpeg pipe:1\n`);
+  await chmod(fake, 0o755);
+  const withCredentials = `${base.replace('http://', 'http://admin:pw@')}/video.mjpg`;
+  const source = url({ url: withCredentials, ffmpegPath: fake });
+  t.after(() => source.stop());
+  await source.check!();
+  const { sink, frames } = collector();
+  await source.start(sink);
+  assert.ok(frames.length >= 1);
+  const argv = (await readFile(join(dir, 'argv'), 'utf8')).split('\n');
+  assert.equal(argv[argv.indexOf('-i') + 1], withCredentials);
+  await assert.rejects(url({ url: `${base}/video.mjpg` }).check!(), (err: unknown) =>
+    isCamcastError(err, 'SOURCE_START_FAILED') && /401/.test(err.message),
+  );
+});
+
+test('url().check() resolves for a reachable server and closes its request', async (t) => {
+  let closed = false;
+  const { base } = await serve(t, (req, res) => {
+    multipartHead(res);
+    res.write(part(jpegs[0]!));
+    req.on('close', () => (closed = true));
+  });
+  await url({ url: base }).check!();
+  await waitFor(() => closed, 5000, 'the check request to be closed');
+});
+
+test('url().check() rejects SOURCE_NOT_FOUND for a refused port and a server that never answers', async (t) => {
+  const { base: silentBase } = await serve(t, () => {}); // accepts, never answers
+  // A port that was free a moment ago: nothing listens there now.
+  const scratch = createServer();
+  await new Promise<void>((resolve) => scratch.listen(0, '127.0.0.1', resolve));
+  const freePort = (scratch.address() as AddressInfo).port;
+  await new Promise((resolve) => scratch.close(resolve));
+  await assert.rejects(url({ url: `http://127.0.0.1:${freePort}/` }).check!(), (err: unknown) =>
+    isCamcastError(err, 'SOURCE_NOT_FOUND') && /cannot reach .*ECONNREFUSED/.test(err.message),
+  );
+  await assert.rejects(url({ url: silentBase, checkTimeoutMs: 300 }).check!(), (err: unknown) =>
+    isCamcastError(err, 'SOURCE_NOT_FOUND') && /no answer within 0.3 s/.test(err.message),
+  );
+});
+
+test('url().check() and start() reject BAD_OPTION for an invalid URL or an unsupported scheme', async () => {
+  for (const bad of ['not a url', 'ftp://example.com/x', 'file:///etc/passwd']) {
+    await assert.rejects(url({ url: bad }).check!(), (err: unknown) => isCamcastError(err, 'BAD_OPTION'));
+    await assert.rejects(url({ url: bad }).start(collector().sink), (err: unknown) => isCamcastError(err, 'BAD_OPTION'));
+  }
+});
+
+test('url() hides the password in its description and redactUrl() keeps everything else', () => {
+  assert.equal(url({ url: 'rtsp://admin:secret@cam.local:554/h264' }).description, 'rtsp://admin:***@cam.local:554/h264');
+  assert.equal(redactUrl('http://cam/video.mjpg'), 'http://cam/video.mjpg');
+  assert.equal(redactUrl('http://user@cam/'), 'http://user@cam/');
+  assert.equal(redactUrl('nonsense://a:b@c d'), 'nonsense://a:***@c d');
+});

@@ -1,0 +1,223 @@
+import { request as httpRequest, type ClientRequest, type IncomingMessage } from 'node:http';
+import { request as httpsRequest } from 'node:https';
+import { CamcastError, describeError } from '../errors.js';
+import { silentLogger, type Logger } from '../logger.js';
+import type { EncodeOptions } from './encode-options.js';
+import { urlArgs, validateEncodeOptions } from './ffmpeg-args.js';
+import { resolveFfmpeg } from './ffmpeg-path.js';
+import { FfmpegFeed } from './ffmpeg-process.js';
+import { MjpegRelay } from './mjpeg-relay.js';
+import { parseBoundary } from './multipart-reader.js';
+import type { FrameSink, Source } from './source.js';
+
+export interface UrlOptions extends EncodeOptions {
+  /** rtsp://, rtsps://, http:// or https://; credentials may sit in the URL. */
+  readonly url: string;
+  /** Else resolved with resolveFfmpeg() when ffmpeg is needed (RTSP, or HTTP that is not MJPEG). */
+  readonly ffmpegPath?: string;
+  readonly logger?: Logger;
+  /** Connecting, the response headers and the first frame must each come within this. */
+  readonly startTimeoutMs?: number;
+  /** No frame for this long after the first: the source failed with SOURCE_STALLED. */
+  readonly stallTimeoutMs?: number;
+  /** check()'s GET must be answered within this. */
+  readonly checkTimeoutMs?: number;
+  readonly maxFrameBytes?: number;
+}
+
+const SCHEMES = new Set(['rtsp:', 'rtsps:', 'http:', 'https:']);
+
+/** The URL with its password replaced, for logs, errors and the status page. */
+export function redactUrl(url: string): string {
+  try {
+    const parsed = new URL(url);
+    if (parsed.password === '') return url;
+    parsed.password = '***';
+    return parsed.href;
+  } catch {
+    return url.replace(/\/\/([^/@:]*):[^/@]*@/, '//$1:***@');
+  }
+}
+
+/**
+ * A network camera or stream. An HTTP upstream that already serves multipart MJPEG (camcast,
+ * mjpg-streamer, most IP cameras) is relayed in Node, JPEGs untouched and no ffmpeg at all;
+ * anything else (RTSP, a single JPEG, a video over HTTP) is decoded and encoded by ffmpeg.
+ */
+export function url(options: UrlOptions): Source {
+  validateEncodeOptions(options);
+  return new UrlSource(options);
+}
+
+class UrlSource implements Source {
+  readonly kind = 'url' as const;
+  readonly description: string;
+  readonly #options: UrlOptions;
+  readonly #logger: Logger;
+  readonly #feed: FfmpegFeed;
+  #ffmpegPath: string | undefined;
+  #relay: MjpegRelay | undefined;
+  #connecting: AbortController | undefined;
+  /** Bumped by every start() and stop(), so a start() that a stop() overtook gives up. */
+  #generation = 0;
+
+  constructor(options: UrlOptions) {
+    this.#options = options;
+    this.#logger = options.logger ?? silentLogger;
+    this.description = redactUrl(options.url);
+    const { startTimeoutMs, stallTimeoutMs } = options;
+    this.#feed = new FfmpegFeed({ label: this.description, startTimeoutMs, stallTimeoutMs });
+  }
+
+  async check(): Promise<void> {
+    const target = this.#parse();
+    if (target.protocol === 'rtsp:' || target.protocol === 'rtsps:') {
+      await this.#resolveFfmpeg();
+      return;
+    }
+    let opened: Opened;
+    try {
+      opened = await openHttp(target, this.#options.checkTimeoutMs ?? 5000);
+    } catch (err) {
+      throw new CamcastError('SOURCE_NOT_FOUND', `cannot reach ${this.description}: ${describeError(err)}`, { cause: err });
+    }
+    opened.request.destroy(); // reachable is all check() wants to know
+    const problem = this.#statusProblem(opened.response, target);
+    if (problem) throw new CamcastError(problem.code, problem.message);
+  }
+
+  async start(sink: FrameSink): Promise<void> {
+    const generation = ++this.#generation;
+    const current = () => {
+      if (generation !== this.#generation) throw new CamcastError('CLOSED', `${this.description}: stopped while starting`);
+    };
+    const target = this.#parse();
+    if (target.protocol === 'http:' || target.protocol === 'https:') {
+      const relayed = await this.#startHttp(target, sink, generation, current);
+      if (relayed) return;
+    }
+    const ffmpegPath = await this.#resolveFfmpeg();
+    current();
+    const { url, width, height, fps, quality } = this.#options;
+    const args = urlArgs({ url, width, height, fps, quality });
+    this.#logger.debug(`${this.description}: decoding with ffmpeg`);
+    await this.#feed.start(sink, ffmpegPath, args);
+  }
+
+  async stop(): Promise<void> {
+    this.#generation++;
+    this.#connecting?.abort();
+    await Promise.all([this.#relay?.stop(), this.#feed.stop()]);
+  }
+
+  /** GETs the URL; relays it if it is multipart MJPEG (returns true), else lets ffmpeg have it. */
+  async #startHttp(target: URL, sink: FrameSink, generation: number, current: () => void): Promise<boolean> {
+    const { startTimeoutMs = 10_000, stallTimeoutMs = 10_000, maxFrameBytes = 16 * 1024 * 1024 } = this.#options;
+    const connecting = new AbortController();
+    this.#connecting = connecting;
+    let opened: Opened;
+    try {
+      opened = await openHttp(target, startTimeoutMs, connecting.signal);
+    } catch (err) {
+      current();
+      throw new CamcastError('SOURCE_START_FAILED', `cannot reach ${this.description}: ${describeError(err)}`, { cause: err });
+    } finally {
+      if (this.#connecting === connecting) this.#connecting = undefined;
+    }
+    const { request, response } = opened;
+    const problem = this.#statusProblem(response, target);
+    const contentType = response.headers['content-type'] ?? '';
+    const boundary = parseBoundary(contentType);
+    const ok = response.statusCode !== undefined && response.statusCode >= 200 && response.statusCode < 300;
+    if (problem || !ok || boundary === undefined || generation !== this.#generation) {
+      request.destroy();
+      current();
+      if (problem) throw new CamcastError('SOURCE_START_FAILED', problem.message);
+      this.#logger.debug(`${this.description}: "${contentType}" is not multipart MJPEG: ffmpeg decodes it`);
+      return false;
+    }
+    this.#logger.debug(`${this.description}: relaying its MJPEG without re-encoding`);
+    const relay: MjpegRelay = new MjpegRelay({
+      request,
+      response,
+      boundary,
+      sink,
+      label: this.description,
+      startTimeoutMs,
+      stallTimeoutMs,
+      maxFrameBytes,
+      onGone: () => {
+        if (this.#relay === relay) this.#relay = undefined;
+      },
+    });
+    this.#relay = relay;
+    await relay.started;
+    return true;
+  }
+
+  #parse(): URL {
+    let target: URL;
+    try {
+      target = new URL(this.#options.url);
+    } catch {
+      throw new CamcastError('BAD_OPTION', `not a valid URL: ${this.description}`);
+    }
+    if (!SCHEMES.has(target.protocol)) {
+      throw new CamcastError('BAD_OPTION', `unsupported URL scheme in ${this.description}: use rtsp://, rtsps://, http:// or https://`);
+    }
+    return target;
+  }
+
+  /** Why this answer cannot be streamed, or undefined if it can (by the relay or by ffmpeg). */
+  #statusProblem(response: IncomingMessage, target: URL): { code: 'SOURCE_NOT_FOUND' | 'SOURCE_START_FAILED'; message: string } | undefined {
+    const status = response.statusCode ?? 0;
+    if (status >= 200 && status < 300) return undefined;
+    // Many IP cameras want Digest authentication, which Node's client does not do but ffmpeg does:
+    // with credentials in the URL, let ffmpeg have it (re-encoding beats not streaming).
+    if (status === 401 && target.username !== '' && /digest/i.test(String(response.headers['www-authenticate']))) {
+      return undefined;
+    }
+    const said = `${this.description} answered HTTP ${status} ${response.statusMessage ?? ''}`.trimEnd();
+    if (status >= 300 && status < 400) {
+      const location = response.headers.location;
+      return { code: 'SOURCE_START_FAILED', message: `${said}; redirects are not followed: use the final URL${location ? ` ${redactUrl(location)}` : ''}` };
+    }
+    if (status === 401 || status === 403) {
+      return { code: 'SOURCE_START_FAILED', message: `${said}: put the credentials in the URL (http://user:password@host/...)` };
+    }
+    return { code: status === 404 || status === 410 ? 'SOURCE_NOT_FOUND' : 'SOURCE_START_FAILED', message: said };
+  }
+
+  async #resolveFfmpeg(): Promise<string> {
+    // The environment is the one the ffmpeg child inherits anyway.
+    this.#ffmpegPath ??= this.#options.ffmpegPath ?? (await resolveFfmpeg({ env: process.env })).path;
+    return this.#ffmpegPath;
+  }
+}
+
+interface Opened {
+  readonly request: ClientRequest;
+  readonly response: IncomingMessage;
+}
+
+/** One GET on its own socket (no keep-alive pool to outlive the source); resolves on the headers. */
+function openHttp(target: URL, timeoutMs: number, signal?: AbortSignal): Promise<Opened> {
+  return new Promise((resolve, reject) => {
+    const request = (target.protocol === 'https:' ? httpsRequest : httpRequest)(target, {
+      agent: false,
+      signal,
+      headers: { accept: 'multipart/x-mixed-replace, image/jpeg;q=0.9, */*;q=0.5' },
+    });
+    const timer = setTimeout(() => request.destroy(new Error(`no answer within ${timeoutMs / 1000} s`)), timeoutMs);
+    request.once('error', (err) => {
+      clearTimeout(timer);
+      reject(err);
+    });
+    request.once('response', (response) => {
+      clearTimeout(timer);
+      request.on('error', () => {}); // later socket errors are the relay's business, or nobody's
+      resolve({ request, response });
+    });
+    request.end();
+  });
+}

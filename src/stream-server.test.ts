@@ -1,0 +1,259 @@
+import assert from 'node:assert/strict';
+import net from 'node:net';
+import { describe, test, type TestContext } from 'node:test';
+import sharp from 'sharp';
+import { isCamcastError } from './errors.js';
+import { push } from './sources/push.js';
+import { testPattern } from './sources/test-pattern.js';
+import { createServer, type StreamServerOptions } from './stream-server.js';
+import { delay, FakeSource, until } from './testing/fake-source.js';
+import { fetchBuffer, openMjpeg } from './testing/mjpeg-client.js';
+import { openStalledViewer } from './testing/stalled-viewer.js';
+
+async function start(t: TestContext, options: StreamServerOptions) {
+  const server = createServer({ host: '127.0.0.1', port: 0, ...options });
+  t.after(() => server.close());
+  const address = await server.listen();
+  return { server, url: address.url, port: address.port };
+}
+
+function watch(t: TestContext, url: string) {
+  const client = openMjpeg(url);
+  t.after(() => client.destroy());
+  return client;
+}
+
+async function status(url: string) {
+  const res = await fetchBuffer(`${url}api/status`);
+  assert.equal(res.status, 200);
+  return JSON.parse(res.body.toString()) as any;
+}
+
+describe('StreamServer', () => {
+  test('GET /stream.mjpg sends the live test pattern to several viewers in strict multipart', async (t) => {
+    const { url } = await start(t, { source: testPattern({ width: 160, height: 120, fps: 30 }) });
+    const clients = [1, 2, 3].map(() => watch(t, `${url}stream.mjpg`));
+    const res = await clients[0]!.response;
+    assert.match(res.headers['content-type']!, /^multipart\/x-mixed-replace; boundary=\w+$/);
+    assert.match(res.headers['cache-control']!, /no-cache/);
+    assert.equal(res.headers['transfer-encoding'], undefined, 'raw multipart body, not chunked');
+    for (const client of clients) {
+      const parts = await client.waitForParts(10);
+      const seqs = parts.map((p) => p.seq);
+      assert.ok(seqs.every((s, i) => i === 0 || s > seqs[i - 1]!), 'frames in order');
+      assert.ok(parts.every((p, i) => i === 0 || p.timestamp >= parts[i - 1]!.timestamp), 'timestamps grow');
+      assert.equal(new Set(parts.map((p) => p.body.toString('base64'))).size, parts.length, 'every frame differs');
+      const meta = await sharp(parts[9]!.body).metadata();
+      assert.equal(meta.format, 'jpeg');
+      assert.equal(meta.width, 160);
+      assert.equal(meta.height, 120);
+    }
+  });
+
+  test('GET /stream.mjpg sends the newest frame at once to a newcomer', async (t) => {
+    const source = push();
+    const { url } = await start(t, { source });
+    const first = watch(t, `${url}stream.mjpg`);
+    await first.response;
+    await until(() => source.push(jpegOf(1)), 'source running');
+    await first.waitForParts(1);
+    const second = watch(t, `${url}stream.mjpg`);
+    const [part] = await second.waitForParts(1, 3000);
+    assert.equal(part!.seq, first.parts.at(-1)!.seq, 'the current frame, without a new capture');
+  });
+
+  test('a stalled viewer holds at most one pending frame and the others get every frame', async (t) => {
+    const source = push();
+    const { url, port } = await start(t, { source });
+    const live = [watch(t, `${url}stream.mjpg`), watch(t, `${url}stream.mjpg`)];
+    await Promise.all(live.map((c) => c.response));
+    const stalled = openStalledViewer(port, '/stream.mjpg');
+    t.after(() => stalled.kill());
+    await stalled.connected;
+    await until(() => source.push(jpegOf(0)), 'source running');
+    // ~100 KB frames at about 100/s: easy for live viewers on loopback, far more than a 4 KB
+    // receive window can take.
+    const big = await noisyJpeg(320, 240);
+    const pushes = 200;
+    for (let i = 0; i < pushes; i++) {
+      source.push(big);
+      await delay(10);
+    }
+    await until(() => live.every((c) => c.parts.length >= pushes + 1), 'live viewers to receive every frame', 20_000);
+    const s = await status(url);
+    const views = s.viewers.list as Array<{ framesDropped: number; framesSent: number; pendingBytes: number }>;
+    const stalledView = views.find((v) => v.framesDropped > 0);
+    assert.ok(stalledView, `the stalled viewer drops frames: ${JSON.stringify(views)}`);
+    const partBytes = big.length + 200;
+    assert.ok(stalledView.pendingBytes <= partBytes, `server holds ${stalledView.pendingBytes} bytes for it: at most one part`);
+    assert.ok(stalledView.framesSent < pushes / 2, `it was sent only ${stalledView.framesSent} frames`);
+    for (const client of live) {
+      const seqs = client.parts.map((p) => p.seq);
+      const gaps = seqs.filter((s, i) => i > 0 && s !== seqs[i - 1]! + 1).length;
+      assert.equal(gaps, 0, 'live viewers skipped no frame');
+    }
+    const liveViews = views.filter((v) => v !== stalledView);
+    assert.ok(liveViews.every((v) => v.framesDropped === 0));
+  });
+
+  test('GET /snapshot.jpg on an idle source starts capture and returns one fresh JPEG', async (t) => {
+    const { url, server } = await start(t, { source: testPattern({ width: 96, height: 64, fps: 20 }) });
+    assert.equal(server.broadcaster.state, 'idle');
+    const res = await fetchBuffer(`${url}snapshot.jpg`);
+    assert.equal(res.status, 200);
+    assert.equal(res.headers['content-type'], 'image/jpeg');
+    assert.equal(Number(res.headers['content-length']), res.body.length);
+    const meta = await sharp(res.body).metadata();
+    assert.equal(meta.width, 96);
+    assert.ok(Math.abs(Number(res.headers['x-timestamp']) * 1000 - Date.now()) < 5000, 'fresh frame');
+    const head = await fetchBuffer(`${url}snapshot.jpg`, 'HEAD');
+    assert.equal(head.status, 200);
+    assert.equal(head.body.length, 0);
+    assert.ok(Number(head.headers['content-length']) > 0);
+  });
+
+  test('GET /snapshot.jpg answers 503 with the reason when the source cannot start', async (t) => {
+    const source = new FakeSource();
+    source.startError = new Error('camera unplugged');
+    const { url } = await start(t, { source, snapshotTimeoutMs: 300, restartDelaysMs: [10_000] });
+    const res = await fetchBuffer(`${url}snapshot.jpg`);
+    assert.equal(res.status, 503);
+    assert.match(res.body.toString(), /no frame from fake source within 0.3 s: camera unplugged/);
+    assert.equal(res.headers['retry-after'], '1');
+  });
+
+  test('GET /api/status counts viewers and reports the source', async (t) => {
+    const { url } = await start(t, { source: testPattern({ width: 64, height: 48, fps: 30 }) });
+    const before = await status(url);
+    assert.equal(before.viewers.count, 0);
+    assert.equal(before.source.state, 'idle');
+    const a = watch(t, `${url}stream.mjpg?cid=page-1`);
+    const b = watch(t, `${url}video_feed?cache=123`);
+    await Promise.all([a.waitForParts(5), b.waitForParts(5)]);
+    const during = await status(url);
+    assert.equal(during.viewers.count, 2);
+    assert.equal(during.source.state, 'live');
+    assert.equal(during.source.kind, 'test');
+    assert.deepEqual(during.resolution, { width: 64, height: 48 });
+    assert.ok(during.frames >= 5);
+    assert.ok(during.fps > 0);
+    assert.ok(during.viewers.list.some((v: any) => v.client === 'page-1'));
+    a.destroy();
+    b.destroy();
+    let after = await status(url);
+    for (let i = 0; i < 100 && after.viewers.count !== 0; i++) {
+      await delay(20);
+      after = await status(url);
+    }
+    assert.equal(after.viewers.count, 0, 'disconnected viewers are forgotten');
+  });
+
+  test('capture stops after the idle timeout and restarts with the next viewer', async (t) => {
+    const source = new FakeSource();
+    const { url, server } = await start(t, { source, idleTimeoutMs: 150 });
+    const first = watch(t, `${url}stream.mjpg`);
+    await first.response;
+    await until(() => source.running, 'capture started by the first viewer');
+    first.destroy();
+    await until(() => !source.running, 'capture stopped after the idle timeout');
+    assert.equal(server.broadcaster.state, 'idle');
+    const second = watch(t, `${url}stream.mjpg`);
+    await second.response;
+    await until(() => source.running, 'capture restarted by the next viewer');
+    assert.equal(source.starts, 2);
+    source.emit();
+    await second.waitForParts(1);
+  });
+
+  test('unknown paths get 404, wrong methods 405 with Allow, HEAD and OPTIONS work', async (t) => {
+    const { url } = await start(t, { source: new FakeSource() });
+    const missing = await fetchBuffer(`${url}nope`);
+    assert.equal(missing.status, 404);
+    assert.match(missing.body.toString(), /no such path \/nope/);
+    const post = await fetchBuffer(`${url}stream.mjpg`, 'POST');
+    assert.equal(post.status, 405);
+    assert.equal(post.headers.allow, 'GET, HEAD, OPTIONS');
+    const page = await fetchBuffer(`${url}?ts=1`);
+    assert.equal(page.status, 200);
+    assert.match(page.body.toString(), /<img id="video"/);
+    assert.doesNotMatch(page.body.toString(), /(src|href)="\//, 'relative URLs only');
+    const headPage = await fetchBuffer(url, 'HEAD');
+    assert.equal(headPage.body.length, 0);
+    const headStream = await fetchBuffer(`${url}stream.mjpg`, 'HEAD');
+    assert.equal(headStream.status, 200);
+    assert.match(headStream.headers['content-type']!, /multipart\/x-mixed-replace/);
+    const options = await fetchBuffer(`${url}stream.mjpg`, 'OPTIONS');
+    assert.equal(options.status, 204);
+    assert.equal(options.headers.allow, 'GET, HEAD, OPTIONS');
+  });
+
+  test('mjpg-streamer style /?action=stream and /?action=snapshot are served', async (t) => {
+    const { url } = await start(t, { source: testPattern({ width: 64, height: 48 }) });
+    const stream = watch(t, `${url}?action=stream`);
+    await stream.waitForParts(2);
+    const snap = await fetchBuffer(`${url}?action=snapshot`);
+    assert.equal(snap.headers['content-type'], 'image/jpeg');
+  });
+
+  test('--max-viewers: the next viewer gets 503 with Retry-After, the others keep streaming', async (t) => {
+    const { url } = await start(t, { source: testPattern({ width: 64, height: 48 }), maxViewers: 1 });
+    const first = watch(t, `${url}stream.mjpg`);
+    await first.waitForParts(1);
+    const refused = await fetchBuffer(`${url}stream.mjpg`);
+    assert.equal(refused.status, 503);
+    assert.ok(refused.headers['retry-after']);
+    const before = first.parts.length;
+    await first.waitForParts(before + 3);
+  });
+
+  test('listen() on a port in use rejects with PORT_IN_USE and a hint', async (t) => {
+    const blocker = net.createServer();
+    t.after(() => new Promise<void>((r) => blocker.close(() => r())));
+    await new Promise<void>((r) => blocker.listen(0, '127.0.0.1', r));
+    const port = (blocker.address() as net.AddressInfo).port;
+    const server = createServer({ source: new FakeSource(), host: '127.0.0.1', port });
+    t.after(() => server.close());
+    await assert.rejects(server.listen(), (error: unknown) => {
+      assert.ok(isCamcastError(error, 'PORT_IN_USE'));
+      assert.match(error.message, new RegExp(`port ${port} on 127.0.0.1 is already in use.*--port`));
+      return true;
+    });
+  });
+
+  test('close() ends open streams, stops the source, and is idempotent', async (t) => {
+    const source = new FakeSource();
+    const { url, server } = await start(t, { source });
+    const client = watch(t, `${url}stream.mjpg`);
+    await client.response;
+    await until(() => source.running, 'start');
+    await Promise.all([server.close(), server.close()]);
+    await client.closed;
+    assert.equal(source.running, false);
+    await assert.rejects(fetchBuffer(url), /ECONNREFUSED/);
+  });
+
+  test('when the source ends (file played once) the stream responses end', async (t) => {
+    const source = new FakeSource();
+    const { url } = await start(t, { source });
+    const client = watch(t, `${url}stream.mjpg`);
+    await client.response;
+    await until(() => source.running, 'start');
+    source.emit();
+    await client.waitForParts(1);
+    source.end();
+    await client.closed;
+    const s = await status(url);
+    assert.equal(s.source.state, 'ended');
+  });
+});
+
+function jpegOf(mark: number): Buffer {
+  // The smallest JPEG push() accepts: SOI, a frame header, EOI.
+  return Buffer.from([0xff, 0xd8, 0xff, 0xc0, 0x00, 0x0b, 0x08, 0x00, 0x02, 0x00, 0x02, 0x01, 0x01, 0x11, mark & 0xff, 0xff, 0xd9]);
+}
+
+async function noisyJpeg(width: number, height: number): Promise<Buffer> {
+  const data = Buffer.alloc(width * height * 3);
+  for (let i = 0; i < data.length; i++) data[i] = (i * 7919) % 251;
+  return sharp(data, { raw: { width, height, channels: 3 } }).jpeg({ quality: 100 }).toBuffer();
+}

@@ -1,0 +1,118 @@
+import http from 'node:http';
+import { StrictMultipartParser, type StrictPart } from './strict-multipart.js';
+
+export interface ReceivedPart extends StrictPart {
+  /** performance.now() when the last byte of the part arrived. */
+  readonly receivedAt: number;
+  readonly timestamp: number;
+  readonly seq: number;
+}
+
+export interface MjpegClient {
+  readonly response: Promise<http.IncomingMessage>;
+  readonly parts: ReceivedPart[];
+  /** Resolves once `count` parts have arrived; rejects on a framing error, an early end or the timeout. */
+  waitForParts(count: number, timeoutMs?: number): Promise<ReceivedPart[]>;
+  readonly closed: Promise<void>;
+  pause(): void;
+  resume(): void;
+  destroy(): void;
+}
+
+/** Opens a stream URL and parses it strictly, keeping every part it receives (tests read few). */
+export function openMjpeg(url: string, { keepBodies = true }: { keepBodies?: boolean } = {}): MjpegClient {
+  const parts: ReceivedPart[] = [];
+  let failure: Error | undefined;
+  let ended = false;
+  const waiters = new Set<() => void>();
+  const wake = () => waiters.forEach((w) => w());
+  let res: http.IncomingMessage | undefined;
+  const req = http.get(url, { agent: false });
+  const response = new Promise<http.IncomingMessage>((resolve, reject) => {
+    req.once('response', (r) => {
+      res = r;
+      resolve(r);
+      const boundary = /boundary=([^;\s]+)/.exec(r.headers['content-type'] ?? '')?.[1];
+      if (r.statusCode !== 200 || !boundary) {
+        failure = new Error(`status ${r.statusCode}, content-type ${r.headers['content-type']}`);
+        r.resume();
+        wake();
+        return;
+      }
+      const parser = new StrictMultipartParser(boundary);
+      r.on('data', (chunk: Buffer) => {
+        if (failure) return;
+        try {
+          const now = performance.now();
+          for (const part of parser.push(chunk)) {
+            parts.push({
+              headers: part.headers,
+              body: keepBodies ? part.body : Buffer.alloc(0),
+              receivedAt: now,
+              timestamp: Number(part.headers['x-timestamp']) * 1000,
+              seq: Number(part.headers['x-frame-seq']),
+            });
+          }
+        } catch (error) {
+          failure = error as Error;
+        }
+        wake();
+      });
+      r.once('end', () => {
+        ended = true;
+        wake();
+      });
+      r.once('error', () => {
+        ended = true;
+        wake();
+      });
+    });
+    req.once('error', (error) => {
+      failure = error;
+      reject(error);
+      wake();
+    });
+  });
+  response.catch(() => {});
+  const closed = new Promise<void>((resolve) => req.once('close', () => resolve()));
+  return {
+    response,
+    parts,
+    closed,
+    waitForParts(count, timeoutMs = 10_000) {
+      return new Promise((resolve, reject) => {
+        const check = () => {
+          if (failure) done(() => reject(failure));
+          else if (parts.length >= count) done(() => resolve(parts.slice(0, count)));
+          else if (ended) done(() => reject(new Error(`stream ended after ${parts.length} of ${count} parts`)));
+        };
+        const timer = setTimeout(() => done(() => reject(new Error(`only ${parts.length} of ${count} parts within ${timeoutMs} ms`))), timeoutMs);
+        const done = (settle: () => void) => {
+          clearTimeout(timer);
+          waiters.delete(check);
+          settle();
+        };
+        waiters.add(check);
+        check();
+      });
+    },
+    pause: () => res?.pause(),
+    resume: () => res?.resume(),
+    destroy: () => req.destroy(),
+  };
+}
+
+/** GET a URL fully; the body as a Buffer. */
+export function fetchBuffer(url: string, method = 'GET', headers: Record<string, string> = {}): Promise<{ status: number; headers: http.IncomingHttpHeaders; body: Buffer }> {
+  return new Promise((resolve, reject) => {
+    const req = http.request(url, { method, headers, agent: false }, (res) => {
+      const chunks: Buffer[] = [];
+      res.on('data', (c: Buffer) => chunks.push(c));
+      res.once('end', () => resolve({ status: res.statusCode ?? 0, headers: res.headers, body: Buffer.concat(chunks) }));
+      res.once('error', reject);
+    });
+    req.once('error', reject);
+    req.setTimeout(15_000, () => req.destroy(new Error(`${method} ${url} timed out`)));
+    req.end();
+  });
+}
