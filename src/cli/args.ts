@@ -16,6 +16,10 @@ export interface CliOptions {
   readonly stallTimeoutMs: number;
   readonly maxViewers: number;
   readonly cors: string | undefined;
+  readonly auth: { readonly username: string; readonly password: string } | undefined;
+  readonly token: string | undefined;
+  readonly tlsCert: string | undefined;
+  readonly tlsKey: string | undefined;
   readonly logLevel: 'quiet' | 'info' | 'debug';
 }
 
@@ -41,6 +45,10 @@ Server
   --port N             TCP port (default 8080)
   --max-viewers N      refuse viewers beyond N with 503 (default 0 = no limit)
   --cors ORIGIN        allow cross-origin reads from ORIGIN (or *)
+  --auth USER:PASS     require HTTP Basic authentication (all but /api/health)
+  --token TOKEN        require ?token=TOKEN or "Authorization: Bearer TOKEN"
+  --tls-cert FILE      serve HTTPS with this PEM certificate (needs --tls-key)
+  --tls-key FILE       the PEM private key for --tls-cert
 
 Other
   -q, --quiet          print errors only
@@ -76,6 +84,10 @@ export function parseCliArgs(argv: readonly string[]): CliOptions {
         'stall-timeout': { type: 'string' },
         'max-viewers': { type: 'string' },
         cors: { type: 'string' },
+        auth: { type: 'string' },
+        token: { type: 'string' },
+        'tls-cert': { type: 'string' },
+        'tls-key': { type: 'string' },
         quiet: { type: 'boolean', short: 'q' },
         verbose: { type: 'boolean', short: 'v' },
       },
@@ -99,6 +111,9 @@ export function parseCliArgs(argv: readonly string[]): CliOptions {
     stallTimeoutMs: parseNumber('--stall-timeout', values['stall-timeout'], 5, 0, 3600, false) * 1000,
     maxViewers: parseNumber('--max-viewers', values['max-viewers'], 0, 0, 1_000_000),
     cors: values.cors,
+    auth: values.auth === undefined ? undefined : parseAuth(values.auth),
+    token: values.token === undefined ? undefined : parseToken(values.token),
+    ...parseTls(values['tls-cert'], values['tls-key']),
     logLevel: values.verbose ? 'debug' : values.quiet ? 'quiet' : 'info',
   };
 }
@@ -130,6 +145,29 @@ function parseHost(raw: string): string {
     throw new CamcastError('BAD_OPTION', `--host must be an address such as 127.0.0.1, 0.0.0.0 or ::1 (got '${raw}')`);
   }
   return host;
+}
+
+function parseAuth(raw: string): { username: string; password: string } {
+  const colon = raw.indexOf(':');
+  if (colon <= 0 || colon === raw.length - 1) {
+    throw new CamcastError('BAD_OPTION', '--auth must be USER:PASSWORD with both parts non-empty, e.g. --auth admin:s3cret');
+  }
+  return { username: raw.slice(0, colon), password: raw.slice(colon + 1) };
+}
+
+function parseToken(raw: string): string {
+  // Tokens travel in URLs (?token=), so keep them to characters that need no escaping.
+  if (!/^[A-Za-z0-9._~-]{8,256}$/.test(raw)) {
+    throw new CamcastError('BAD_OPTION', '--token must be 8 to 256 characters of A-Z a-z 0-9 . _ ~ - (e.g. from: openssl rand -hex 16)');
+  }
+  return raw;
+}
+
+function parseTls(cert: string | undefined, key: string | undefined): { tlsCert: string | undefined; tlsKey: string | undefined } {
+  if ((cert === undefined) !== (key === undefined)) {
+    throw new CamcastError('BAD_OPTION', 'HTTPS needs both --tls-cert FILE and --tls-key FILE');
+  }
+  return { tlsCert: cert, tlsKey: key };
 }
 
 function firstLine(error: unknown): string {

@@ -1,5 +1,6 @@
 #!/usr/bin/env node
 import { readFileSync } from 'node:fs';
+import { CamcastError } from '../errors.js';
 import sharp from 'sharp';
 import { describeError } from '../errors.js';
 import { openSource } from '../sources/index.js';
@@ -41,6 +42,7 @@ async function main(argv: readonly string[]): Promise<number> {
     ? openSource(options.source, { ...encode, loop: options.loop, logger, ffmpegPath })
     : probe;
   await source.check?.();
+  const tls = options.tlsCert && options.tlsKey ? { cert: readPem(options.tlsCert, '--tls-cert'), key: readPem(options.tlsKey, '--tls-key') } : undefined;
 
   const server = createServer({
     source,
@@ -50,13 +52,16 @@ async function main(argv: readonly string[]): Promise<number> {
     stallTimeoutMs: options.stallTimeoutMs,
     maxViewers: options.maxViewers,
     cors: options.cors,
+    auth: options.auth,
+    token: options.token,
+    tls,
     logger,
   });
   const address = await server.listen();
   logger.info(`camcast ${version()}: streaming ${source.description} (${reason})`);
   logger.info(`viewer page ${address.url}  stream ${address.url}stream.mjpg  snapshot ${address.url}snapshot.jpg  status ${address.url}api/status`);
-  if (!isLoopback(options.host)) {
-    logger.warn(`listening on ${options.host} without authentication: anyone who can reach this machine can watch`);
+  if (!isLoopback(options.host) && !options.auth && !options.token) {
+    logger.warn(`listening on ${options.host} without authentication: anyone who can reach this machine can watch (use --auth or --token)`);
   }
 
   return new Promise<number>((resolve) => {
@@ -79,6 +84,18 @@ async function main(argv: readonly string[]): Promise<number> {
     process.once('SIGINT', () => stop('SIGINT'));
     process.once('SIGTERM', () => stop('SIGTERM'));
   });
+}
+
+function readPem(path: string, flag: string): Buffer {
+  let pem: Buffer;
+  try {
+    pem = readFileSync(path);
+  } catch (error) {
+    const why = (error as NodeJS.ErrnoException).code === 'ENOENT' ? 'no such file' : describeError(error);
+    throw new CamcastError('BAD_OPTION', `${flag} ${path}: ${why}; give the path of a PEM file`);
+  }
+  if (!pem.includes('-----BEGIN ')) throw new CamcastError('BAD_OPTION', `${flag} ${path} is not a PEM file (no -----BEGIN line)`);
+  return pem;
 }
 
 function isLoopback(host: string): boolean {

@@ -4,6 +4,7 @@ import type { Broadcaster } from '../broadcaster.js';
 import { describeError } from '../errors.js';
 import type { Logger } from '../logger.js';
 import { silentLogger } from '../logger.js';
+import { AccessGuard, type AccessOptions } from './access.js';
 import { NO_CACHE_HEADERS, sendJson, sendText } from './responses.js';
 import { serveSnapshot } from './snapshot.js';
 import { buildStatus } from './status.js';
@@ -41,7 +42,7 @@ const ACTIONS: ReadonlyMap<string, Route> = new Map([
 
 const ALLOW = 'GET, HEAD, OPTIONS';
 
-export interface RoutesOptions {
+export interface RoutesOptions extends AccessOptions {
   readonly broadcaster: Broadcaster;
   readonly maxViewers?: number;
   readonly snapshotTimeoutMs?: number;
@@ -60,8 +61,10 @@ export class Routes {
   readonly #logger: Logger;
   readonly #startedAt = Date.now();
   readonly #page: Buffer;
+  readonly #guard: AccessGuard;
 
-  constructor({ broadcaster, maxViewers = 0, snapshotTimeoutMs = 5000, cors, version = '0.0.0', logger = silentLogger }: RoutesOptions) {
+  constructor({ broadcaster, maxViewers = 0, snapshotTimeoutMs = 5000, cors, version = '0.0.0', logger = silentLogger, auth, token }: RoutesOptions) {
+    this.#guard = new AccessGuard({ auth, token });
     this.#broadcaster = broadcaster;
     this.#snapshotTimeoutMs = snapshotTimeoutMs;
     this.#corsHeaders = cors
@@ -97,6 +100,12 @@ export class Routes {
     // mjpg-streamer's URLs live on "/" and pick the action from the query.
     const action = url.searchParams.get('action');
     if (route === 'page' && action !== null) route = ACTIONS.get(action.replace(/_\d+$/, ''));
+    // Checked before the 404 so a stranger learns nothing about paths. A CORS preflight never
+    // carries credentials; health stays open for monitoring.
+    if (req.method !== 'OPTIONS' && route !== 'health' && !this.#guard.allows(req, url)) {
+      sendText(res, 401, 'camcast: authentication required: log in, or add ?token=... to the URL', this.#guard.usesBasic ? { 'WWW-Authenticate': 'Basic realm="camcast", charset="UTF-8"' } : {});
+      return;
+    }
     if (!route) {
       sendText(res, 404, `camcast: no such path ${url.pathname.slice(0, 200)}; try /, /stream.mjpg, /snapshot.jpg or /api/status`);
       return;

@@ -1,0 +1,186 @@
+import assert from 'node:assert/strict';
+import { execFileSync } from 'node:child_process';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import https from 'node:https';
+import net from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { describe, test, type TestContext } from 'node:test';
+import { testPattern } from './sources/test-pattern.js';
+import { createServer, type StreamServerOptions } from './stream-server.js';
+import { fetchBuffer, openMjpeg } from './testing/mjpeg-client.js';
+
+async function start(t: TestContext, options: StreamServerOptions = {}) {
+  const server = createServer({ source: testPattern({ width: 64, height: 48, fps: 20 }), host: '127.0.0.1', port: 0, ...options });
+  t.after(() => server.close());
+  const address = await server.listen();
+  return { server, url: address.url, port: address.port };
+}
+
+function rawRequest(port: number, bytes: string | Buffer, { waitMs = 5000 } = {}): Promise<string> {
+  return new Promise((resolve, reject) => {
+    const socket = net.connect(port, '127.0.0.1', () => socket.write(bytes));
+    let text = '';
+    socket.on('data', (c: Buffer) => (text += c.toString('latin1')));
+    socket.once('close', () => resolve(text));
+    socket.once('error', (e) => (text ? resolve(text) : reject(e)));
+    // A hard deadline, not an idle timeout: a stream answer never goes idle.
+    const timer = setTimeout(() => {
+      socket.destroy();
+      resolve(text);
+    }, waitMs);
+    socket.once('close', () => clearTimeout(timer));
+  });
+}
+
+const basic = (user: string, pass: string) => `Basic ${Buffer.from(`${user}:${pass}`).toString('base64')}`;
+
+describe('access control', () => {
+  test('--auth: every route needs Basic credentials except /api/health', async (t) => {
+    const { url } = await start(t, { auth: { username: 'admin', password: 's3cret' } });
+    for (const path of ['', 'stream.mjpg', 'snapshot.jpg', 'api/status', '?action=stream', 'nope']) {
+      const res = await fetchBuffer(`${url}${path}`);
+      assert.equal(res.status, 401, path);
+      assert.match(res.headers['www-authenticate']!, /^Basic realm="camcast"/);
+    }
+    const wrong = await fetchBuffer(`${url}api/status`, 'GET', { Authorization: basic('admin', 's3cre') });
+    assert.equal(wrong.status, 401);
+    const right = await fetchBuffer(`${url}api/status`, 'GET', { Authorization: basic('admin', 's3cret') });
+    assert.equal(right.status, 200);
+    const health = await fetchBuffer(`${url}api/health`);
+    assert.equal(health.status, 200);
+  });
+
+  test('--token: ?token= (for <img>) and Bearer are accepted, nothing else', async (t) => {
+    const { url } = await start(t, { token: 'abcdef123456' });
+    assert.equal((await fetchBuffer(`${url}snapshot.jpg`)).status, 401);
+    assert.equal((await fetchBuffer(`${url}snapshot.jpg?token=abcdef12345`)).status, 401);
+    const viaQuery = await fetchBuffer(`${url}snapshot.jpg?token=abcdef123456`);
+    assert.equal(viaQuery.status, 200);
+    assert.equal(viaQuery.headers['content-type'], 'image/jpeg');
+    const viaBearer = await fetchBuffer(`${url}api/status`, 'GET', { Authorization: 'Bearer abcdef123456' });
+    assert.equal(viaBearer.status, 200);
+    const client = openMjpeg(`${url}stream.mjpg?token=abcdef123456`);
+    t.after(() => client.destroy());
+    await client.waitForParts(2);
+  });
+
+  test('--cors ORIGIN sets the headers a fetch() reader needs; off by default', async (t) => {
+    const plain = await start(t);
+    const noCors = await fetchBuffer(`${plain.url}api/status`, 'GET', { Origin: 'https://dash.example' });
+    assert.equal(noCors.headers['access-control-allow-origin'], undefined);
+
+    const { url } = await start(t, { cors: 'https://dash.example' });
+    const res = await fetchBuffer(`${url}snapshot.jpg`, 'GET', { Origin: 'https://dash.example' });
+    assert.equal(res.headers['access-control-allow-origin'], 'https://dash.example');
+    assert.match(res.headers['access-control-expose-headers']!, /X-Timestamp/);
+    const preflight = await fetchBuffer(`${url}stream.mjpg`, 'OPTIONS', {
+      Origin: 'https://dash.example',
+      'Access-Control-Request-Method': 'GET',
+      'Access-Control-Request-Headers': 'authorization',
+    });
+    assert.equal(preflight.status, 204);
+    assert.match(preflight.headers['access-control-allow-methods']!, /GET/);
+    assert.match(preflight.headers['access-control-allow-headers']!, /Authorization/i);
+  });
+
+  test('--tls-cert/--tls-key serve HTTPS', async (t) => {
+    const dir = mkdtempSync(join(tmpdir(), 'camcast-tls-'));
+    t.after(() => rmSync(dir, { recursive: true, force: true }));
+    execFileSync('openssl', [
+      'req', '-x509', '-newkey', 'rsa:2048', '-nodes', '-days', '1', '-subj', '/CN=localhost',
+      '-addext', 'subjectAltName=IP:127.0.0.1', '-keyout', join(dir, 'key.pem'), '-out', join(dir, 'cert.pem'),
+    ], { stdio: 'ignore' });
+    const cert = readFileSync(join(dir, 'cert.pem'));
+    const { url } = await start(t, { tls: { cert, key: readFileSync(join(dir, 'key.pem')) } });
+    assert.match(url, /^https:\/\/127\.0\.0\.1:\d+\/$/);
+    const body = await new Promise<{ status: number; type: string; length: number }>((resolve, reject) => {
+      https
+        .get(`${url}snapshot.jpg`, { ca: cert, agent: false }, (res) => {
+          const chunks: Buffer[] = [];
+          res.on('data', (c: Buffer) => chunks.push(c));
+          res.on('end', () => resolve({ status: res.statusCode!, type: res.headers['content-type']!, length: Buffer.concat(chunks).length }));
+        })
+        .once('error', reject);
+    });
+    assert.equal(body.status, 200);
+    assert.equal(body.type, 'image/jpeg');
+    assert.ok(body.length > 100);
+  });
+
+  test('a certificate and key that do not match fail with one BAD_OPTION line', () => {
+    assert.throws(() => createServer({ source: testPattern(), tls: { cert: 'nope', key: 'nope' } }), (error: any) => {
+      assert.equal(error.code, 'BAD_OPTION');
+      assert.match(error.message, /TLS certificate or key was rejected/);
+      return true;
+    });
+  });
+});
+
+describe('hostile and broken requests', () => {
+  test('a slowloris client is cut by the headers timeout while a viewer keeps streaming', async (t) => {
+    const { url, port } = await start(t, { headersTimeoutMs: 500 });
+    const viewer = openMjpeg(`${url}stream.mjpg`);
+    t.after(() => viewer.destroy());
+    await viewer.waitForParts(1);
+    const socket = net.connect(port, '127.0.0.1');
+    t.after(() => socket.destroy());
+    socket.write('GET /stream.mjpg HTTP/1.1\r\nHost: x\r\n');
+    const dripper = setInterval(() => socket.writable && socket.write('X-Slow: 1\r\n'), 100);
+    t.after(() => clearInterval(dripper));
+    let reply = '';
+    socket.on('data', (c: Buffer) => (reply += c.toString()));
+    await new Promise<void>((resolve, reject) => {
+      socket.once('close', () => resolve());
+      setTimeout(() => reject(new Error('the slow client was never cut')), 8000).unref();
+    });
+    clearInterval(dripper);
+    assert.match(reply, /^HTTP\/1\.1 408/);
+    const before = viewer.parts.length;
+    await viewer.waitForParts(before + 2);
+  });
+
+  test('oversized headers get 431 and malformed requests 400, and other viewers are untouched', async (t) => {
+    const { url, port } = await start(t);
+    const viewer = openMjpeg(`${url}stream.mjpg`);
+    t.after(() => viewer.destroy());
+    await viewer.waitForParts(1);
+    const huge = await rawRequest(port, `GET / HTTP/1.1\r\nHost: x\r\nX-Big: ${'a'.repeat(64 * 1024)}\r\n\r\n`);
+    assert.match(huge, /^HTTP\/1\.1 431/);
+    const garbage = await rawRequest(port, 'BLAH\x00\x01 nonsense\r\n\r\n');
+    assert.match(garbage, /^HTTP\/1\.1 400/);
+    const badVersion = await rawRequest(port, 'GET / HTTP/9.9\r\n\r\n');
+    assert.match(badVersion, /^HTTP\/1\.1 (400|505)/);
+    const before = viewer.parts.length;
+    await viewer.waitForParts(before + 2);
+  });
+
+  test('random paths, methods, headers and query strings only ever get 4xx (bounded fuzz)', async (t) => {
+    const { url, port } = await start(t, { snapshotTimeoutMs: 2000 });
+    let seed = 12345;
+    const rand = (n: number) => {
+      seed = (seed * 1103515245 + 12345) & 0x7fffffff;
+      return seed % n;
+    };
+    const pick = <T>(xs: readonly T[]) => xs[rand(xs.length)]!;
+    const chars = 'abc/._-%?&=;:~!$\'()*+,@[]{}|\\^`"<> \t01235AZ\u00e9';
+    const junk = (n: number) => Array.from({ length: n }, () => chars[rand(chars.length)]).join('');
+    const methods = ['GET', 'HEAD', 'POST', 'PUT', 'DELETE', 'PATCH', 'OPTIONS', 'TRACE', 'CONNECT', 'FOO', 'get'];
+    const paths = ['/', '/stream.mjpg', '/snapshot.jpg', '/api/status', '/..', '//x', '/%00', '/%zz', '/api/', '/?action=', '/?action=nope'];
+    const statuses = new Map<number, number>();
+    for (let i = 0; i < 150; i++) {
+      const method = pick(methods);
+      const path = pick(paths) + (rand(2) ? `?${junk(rand(30))}` : '') + (rand(3) === 0 ? junk(rand(10)).replace(/[ \t]/g, '') : '');
+      const headers = Array.from({ length: rand(4) }, () => `${pick(['X-A', 'Range', 'Accept', 'Authorization', 'Content-Length', 'Transfer-Encoding'])}: ${junk(rand(20)).replace(/[\r\n]/g, '')}`);
+      const raw = `${method} ${path.replace(/[ \t]/g, '%20')} HTTP/1.1\r\nHost: 127.0.0.1\r\n${headers.map((h) => `${h}\r\n`).join('')}Connection: close\r\n\r\n`;
+      const reply = await rawRequest(port, raw, { waitMs: 300 });
+      const status = Number(/^HTTP\/1\.[01] (\d{3})/.exec(reply)?.[1] ?? 0);
+      statuses.set(status, (statuses.get(status) ?? 0) + 1);
+      const okStream = status === 200 && /^(GET|HEAD) /.test(raw);
+      assert.ok(okStream || (status >= 400 && status < 500) || status === 204 || status === 503, `status ${status} for ${JSON.stringify(raw.slice(0, 120))}`);
+    }
+    assert.ok((statuses.get(0) ?? 0) === 0, 'every request got an answer');
+    const res = await fetchBuffer(`${url}api/status`);
+    assert.equal(res.status, 200, 'still serving after the fuzz');
+  });
+});
