@@ -37,7 +37,7 @@ describe('Broadcaster', () => {
     await delay(30);
     assert.ok(source.running, 'still running within the linger');
     await until(() => !source.running, 'stop after the idle timeout');
-    assert.equal(broadcaster.state, 'idle');
+    assert.equal(broadcaster.state, 'stopped');
     assert.equal(broadcaster.latest, undefined, 'no stale frame once stopped');
     broadcaster.subscribe({ frame() {} });
     await until(() => source.running, 'restart');

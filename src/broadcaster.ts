@@ -74,7 +74,7 @@ export class Broadcaster extends TypedEmitter<BroadcasterEvents> {
       onFrame: (frame) => this.#publish(frame),
       onStateChange: (state, error) => {
         // A stopped or failing capture must not serve its last live frame as if it were current.
-        if (state === 'idle' || state === 'ended') this.#latest = undefined;
+        if (state === 'stopped' || state === 'ended') this.#latest = undefined;
         this.emit('state', state, error);
       },
       onEnded: () => this.#endAll(),

@@ -29,7 +29,7 @@ describe('viewer churn', () => {
     await until(() => server.broadcaster.state === 'live' || source.push(jpeg), 'capture running');
 
     await runChurn({ port, cycles: 30 });
-    await until(() => server.routes.stream.viewerCount === 0, 'warm-up viewers gone');
+    await until(() => server.live.viewerCount === 0, 'warm-up viewers gone');
     await delay(100);
     global.gc?.();
     const fdsBefore = openFdCount();
@@ -41,7 +41,7 @@ describe('viewer churn', () => {
     assert.equal(result.failed, 0, JSON.stringify(result));
     assert.ok(result.cutMidFrame >= 150 && result.cutEarly >= 150 && result.cutAfterFrames >= 150, JSON.stringify(result));
 
-    await until(() => server.routes.stream.viewerCount === 0 && server.broadcaster.subscriberCount === 0, 'every viewer forgotten', 10_000);
+    await until(() => server.live.viewerCount === 0 && server.broadcaster.subscriberCount === 0, 'every viewer forgotten', 10_000);
     await until(() => openFdCount() <= fdsBefore + 2, `fds back to ${fdsBefore} (now ${openFdCount()})`, 10_000);
     const after = resources();
     for (const type of ['TCPSocketWrap', 'TCPWrap', 'Timeout']) {

@@ -5,6 +5,11 @@
 export { createServer, StreamServer } from './stream-server.js';
 export type { StreamServerOptions, StreamServerEvents, ListenAddress } from './stream-server.js';
 
+export { stream, LiveStream, mjpeg, snapshot, status } from './live-stream.js';
+export type { LiveStreamOptions, LiveStreamEvents, NodeHandler } from './live-stream.js';
+export { forFastify } from './adapters/fastify.js';
+export type { FastifyRequestLike, FastifyReplyLike } from './adapters/fastify.js';
+
 export { Broadcaster } from './broadcaster.js';
 export type { BroadcasterOptions, BroadcasterEvents, BroadcasterStatus, Subscriber } from './broadcaster.js';
 export type { SourceState } from './source-runner.js';
@@ -14,8 +19,11 @@ export type { TestPatternOptions } from './sources/test-pattern.js';
 export { push } from './sources/push.js';
 export type { PushOptions, PushSource, PushedFrame } from './sources/push.js';
 export { camera } from './sources/camera.js';
+export type { CameraOptions } from './sources/camera.js';
 export { file } from './sources/file.js';
+export type { FileOptions } from './sources/file.js';
 export { url } from './sources/url.js';
+export type { UrlOptions } from './sources/url.js';
 export { openSource } from './sources/index.js';
 export type { OpenSourceOptions, OpenedSource } from './sources/index.js';
 export { resolveFfmpeg } from './sources/ffmpeg-path.js';

@@ -88,6 +88,6 @@ describe('SourceRunner', () => {
     const starts = source.starts;
     await new Promise((r) => setTimeout(r, 120));
     assert.equal(source.starts, starts);
-    assert.equal(runner.state, 'idle');
+    assert.equal(runner.state, 'stopped');
   });
 });

@@ -5,7 +5,7 @@ import { silentLogger } from './logger.js';
 import { drawNoSignal } from './raster/no-signal.js';
 import type { FrameSink, Source } from './sources/source.js';
 
-export type SourceState = 'idle' | 'starting' | 'live' | 'retrying' | 'ended';
+export type SourceState = 'stopped' | 'starting' | 'live' | 'retrying' | 'ended';
 
 export interface RunnerFrame extends FrameInput {
   /** True for the generated "no signal" picture shown while the source is down. */
@@ -42,7 +42,7 @@ export class SourceRunner {
   readonly #noSignalIntervalMs: number;
   readonly #logger: Logger;
 
-  #state: SourceState = 'idle';
+  #state: SourceState = 'stopped';
   #since = Date.now();
   #generation = 0;
   #attempt = 0;
@@ -61,7 +61,8 @@ export class SourceRunner {
     onStateChange = () => {},
     onEnded = () => {},
     restartDelaysMs = DEFAULT_RESTART_DELAYS_MS,
-    stallTimeoutMs = 5000,
+    // Pushed frames come when the user's code has them, so silence there is not a fault.
+    stallTimeoutMs = source.kind === 'push' ? 0 : 5000,
     noSignalIntervalMs = 1000,
     logger = silentLogger,
   }: SourceRunnerOptions) {
@@ -91,7 +92,7 @@ export class SourceRunner {
 
   /** Starts the source unless it already runs (or is retrying). */
   start(): void {
-    if (this.#state !== 'idle' && this.#state !== 'ended') return;
+    if (this.#state !== 'stopped' && this.#state !== 'ended') return;
     this.#attempt = 0;
     void this.#launch();
   }
@@ -100,7 +101,7 @@ export class SourceRunner {
   async stop(): Promise<void> {
     this.#generation++;
     this.#clearTimers();
-    if (this.#state !== 'idle') this.#setState('idle', undefined);
+    if (this.#state !== 'stopped') this.#setState('stopped', undefined);
     await this.#source.stop();
   }
 

@@ -98,7 +98,7 @@ describe('StreamServer', () => {
 
   test('GET /snapshot.jpg on an idle source starts capture and returns one fresh JPEG', async (t) => {
     const { url, server } = await start(t, { source: testPattern({ width: 96, height: 64, fps: 20 }) });
-    assert.equal(server.broadcaster.state, 'idle');
+    assert.equal(server.broadcaster.state, 'stopped');
     const res = await fetchBuffer(`${url}snapshot.jpg`);
     assert.equal(res.status, 200);
     assert.equal(res.headers['content-type'], 'image/jpeg');
@@ -126,7 +126,7 @@ describe('StreamServer', () => {
     const { url } = await start(t, { source: testPattern({ width: 64, height: 48, fps: 30 }) });
     const before = await status(url);
     assert.equal(before.viewers.count, 0);
-    assert.equal(before.source.state, 'idle');
+    assert.equal(before.source.state, 'stopped');
     const a = watch(t, `${url}stream.mjpg?cid=page-1`);
     const b = watch(t, `${url}video_feed?cache=123`);
     await Promise.all([a.waitForParts(5), b.waitForParts(5)]);
@@ -156,7 +156,7 @@ describe('StreamServer', () => {
     await until(() => source.running, 'capture started by the first viewer');
     first.destroy();
     await until(() => !source.running, 'capture stopped after the idle timeout');
-    assert.equal(server.broadcaster.state, 'idle');
+    assert.equal(server.broadcaster.state, 'stopped');
     const second = watch(t, `${url}stream.mjpg`);
     await second.response;
     await until(() => source.running, 'capture restarted by the next viewer');

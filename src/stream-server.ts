@@ -1,46 +1,44 @@
-import { readFileSync } from 'node:fs';
 import http from 'node:http';
+import https from 'node:https';
 import type { AddressInfo, Socket } from 'node:net';
-import { Broadcaster } from './broadcaster.js';
+import type { Broadcaster } from './broadcaster.js';
+import { LiveStream, type LiveStreamEvents, type LiveStreamOptions } from './live-stream.js';
 import { CamcastError, describeError } from './errors.js';
-import type { Frame } from './frame.js';
 import { Routes } from './http/routes.js';
 import type { Logger } from './logger.js';
 import { silentLogger } from './logger.js';
-import type { SourceState } from './source-runner.js';
-import { openSource, type OpenSourceOptions } from './sources/index.js';
 import type { Source } from './sources/source.js';
 import { testPattern } from './sources/test-pattern.js';
 import { TypedEmitter } from './typed-emitter.js';
 
-export interface StreamServerOptions extends OpenSourceOptions {
+export interface StreamServerOptions extends LiveStreamOptions {
   /** A Source, or a --source style spec ('auto', 'test', '/dev/video0', a file, a URL). Default: the test pattern. */
   readonly source?: Source | string;
   readonly host?: string;
   /** 0 picks a free port (tests). */
   readonly port?: number;
-  /** Seconds-free form of --idle-timeout: stop capturing this long after the last viewer; 0 = never. */
-  readonly idleTimeoutMs?: number;
-  readonly stallTimeoutMs?: number;
-  readonly restartDelaysMs?: readonly number[];
-  /** 0 = unlimited. */
-  readonly maxViewers?: number;
-  readonly snapshotTimeoutMs?: number;
   readonly cors?: string;
-  readonly logger?: Logger;
+  /** HTTP Basic credentials required on every route but /api/health. */
+  readonly auth?: { readonly username: string; readonly password: string };
+  /** A token accepted as ?token= or Authorization: Bearer on every route but /api/health. */
+  readonly token?: string;
+  /** PEM certificate and key: serve HTTPS instead of HTTP. */
+  readonly tls?: { readonly cert: string | Buffer; readonly key: string | Buffer };
+  /** A client must send its request headers within this time (slowloris guard). */
+  readonly headersTimeoutMs?: number;
+  /** A client must send its whole request within this time; responses (streams) are not limited. */
+  readonly requestTimeoutMs?: number;
 }
 
-export type StreamServerEvents = {
-  frame: [frame: Frame];
-  state: [state: SourceState, error: Error | undefined];
-  viewers: [count: number];
-  error: [error: Error];
-};
+/** The same events as a LiveStream's: frame, state, viewers, viewer-joined, viewer-left, error. */
+export type StreamServerEvents = LiveStreamEvents;
+
+const LIVE_EVENTS: ReadonlyArray<keyof LiveStreamEvents> = ['frame', 'state', 'viewers', 'viewer-joined', 'viewer-left', 'error'];
 
 export interface ListenAddress {
   readonly host: string;
   readonly port: number;
-  /** http://host:port/ with IPv6 hosts in brackets. */
+  /** http(s)://host:port/ with IPv6 hosts in brackets. */
   readonly url: string;
 }
 
@@ -50,67 +48,62 @@ export interface ListenAddress {
  */
 export class StreamServer extends TypedEmitter<StreamServerEvents> {
   readonly source: Source;
+  readonly live: LiveStream;
   readonly broadcaster: Broadcaster;
   readonly routes: Routes;
-  readonly #http: http.Server;
+  readonly #http: http.Server | https.Server;
+  readonly #scheme: 'http' | 'https';
   readonly #host: string;
   readonly #port: number;
-  readonly #idleTimeoutMs: number;
   readonly #logger: Logger;
   readonly #sockets = new Set<Socket>();
   #address: ListenAddress | undefined;
   #closing: Promise<void> | undefined;
 
   constructor(options: StreamServerOptions = {}) {
-    const { source = testPattern(options), host = '127.0.0.1', port = 8080, idleTimeoutMs = 10_000, logger = silentLogger } = options;
+    const { source = testPattern(options), host = '127.0.0.1', port = 8080, logger = silentLogger } = options;
     super((error, event) => logger.error(`a '${String(event)}' listener threw: ${describeError(error)}`));
-    this.source = typeof source === 'string' ? openSource(source, options).source : source;
     this.#host = host;
     this.#port = port;
-    this.#idleTimeoutMs = idleTimeoutMs;
     this.#logger = logger;
-    this.broadcaster = new Broadcaster(this.source, {
-      idleTimeoutMs,
-      stallTimeoutMs: options.stallTimeoutMs,
-      restartDelaysMs: options.restartDelaysMs,
-      logger,
-    });
-    this.broadcaster.on('frame', (frame) => this.emit('frame', frame));
-    this.broadcaster.on('state', (state, error) => {
-      this.emit('state', state, error);
-      if (error) this.emit('error', error);
-    });
-    this.broadcaster.on('subscribers', () => this.emit('viewers', this.routes.stream.viewerCount));
-    this.routes = new Routes({
-      broadcaster: this.broadcaster,
-      maxViewers: options.maxViewers,
-      snapshotTimeoutMs: options.snapshotTimeoutMs,
-      cors: options.cors,
-      version: packageVersion(),
-      logger,
-    });
-    this.#http = http.createServer(
-      {
-        // Slow or idle request senders (slowloris) are cut; a stream response itself has no limit.
-        headersTimeout: 10_000,
-        requestTimeout: 30_000,
-        keepAliveTimeout: 5_000,
-        noDelay: true,
-      },
-      this.routes.handle,
-    );
+    // The capture and its handlers are a LiveStream, exactly as a library user mounts them;
+    // this class only adds the viewer page, the URL aliases, access control and the socket.
+    this.live = new LiveStream(source, options);
+    this.source = this.live.source;
+    this.broadcaster = this.live.broadcaster;
+    for (const event of LIVE_EVENTS) {
+      this.live.on(event, (...args: unknown[]) => (this.emit as (e: string, ...a: unknown[]) => void)(event, ...args));
+    }
+    this.routes = new Routes({ live: this.live, cors: options.cors, auth: options.auth, token: options.token, logger });
+    const headersTimeout = options.headersTimeoutMs ?? 10_000;
+    const serverOptions: http.ServerOptions = {
+      // Slow or idle request senders (slowloris) are cut; a stream response itself has no limit.
+      headersTimeout,
+      requestTimeout: Math.max(options.requestTimeoutMs ?? 30_000, headersTimeout),
+      keepAliveTimeout: 5_000,
+      // How often those timeouts are checked (Node's default, 30 s, would let them overrun).
+      connectionsCheckingInterval: Math.min(1_000, headersTimeout),
+      noDelay: true,
+    };
+    this.#scheme = options.tls ? 'https' : 'http';
+    this.#http = options.tls ? createHttpsServer(serverOptions, options.tls, this.routes.handle) : http.createServer(serverOptions, this.routes.handle);
     this.#http.on('connection', (socket: Socket) => {
       this.#sockets.add(socket);
       socket.once('close', () => this.#sockets.delete(socket));
     });
-    this.#http.on('clientError', (error: NodeJS.ErrnoException, socket) => {
+    // CONNECT and Upgrade requests bypass the request handler; without these listeners Node
+    // would drop the socket without any answer.
+    this.#http.on('connect', (_req: http.IncomingMessage, socket: Socket) => socket.end(plainResponse('405 Method Not Allowed')));
+    this.#http.on('upgrade', (_req: http.IncomingMessage, socket: Socket) => socket.end(plainResponse('400 Bad Request')));
+    this.#http.on('tlsClientError', (_error: Error, socket: Socket) => socket.destroy());
+    this.#http.on('clientError', (error: NodeJS.ErrnoException, socket: Socket) => {
       // Malformed or oversized requests get a plain 4xx and only their own socket is closed.
       if (!socket.writable || error.code === 'ECONNRESET') {
         socket.destroy();
         return;
       }
       const status = error.code === 'HPE_HEADER_OVERFLOW' ? '431 Request Header Fields Too Large' : error.code === 'ERR_HTTP_REQUEST_TIMEOUT' ? '408 Request Timeout' : '400 Bad Request';
-      socket.end(`HTTP/1.1 ${status}\r\nConnection: close\r\nContent-Length: 0\r\n\r\n`);
+      socket.end(plainResponse(status));
     });
   }
 
@@ -139,8 +132,7 @@ export class StreamServer extends TypedEmitter<StreamServerEvents> {
     const info = this.#http.address() as AddressInfo;
     const host = info.address;
     const shown = host.includes(':') ? `[${host}]` : host;
-    this.#address = { host, port: info.port, url: `http://${shown}:${info.port}/` };
-    if (this.#idleTimeoutMs <= 0) this.broadcaster.startCapture();
+    this.#address = { host, port: info.port, url: `${this.#scheme}://${shown}:${info.port}/` };
     return this.#address;
   }
 
@@ -158,20 +150,36 @@ export class StreamServer extends TypedEmitter<StreamServerEvents> {
       if (!this.#http.listening) resolve();
       else this.#http.close(() => resolve());
     });
-    this.routes.stream.endAll();
     this.#http.closeIdleConnections();
-    await this.broadcaster.close();
-    // Whatever did not end by itself (a stalled viewer, a half-sent request) is cut now.
+    await this.live.close();
+    // Whatever did not end by itself (a half-sent request, a waiting snapshot) is cut now.
     for (const socket of this.#sockets) socket.destroy();
     this.#http.closeAllConnections();
     await closed;
     this.removeAllListeners();
     this.#logger.debug('server closed');
   }
+
 }
 
 export function createServer(options: StreamServerOptions = {}): StreamServer {
   return new StreamServer(options);
+}
+
+function plainResponse(status: string): string {
+  return `HTTP/1.1 ${status}\r\nConnection: close\r\nContent-Length: 0\r\n\r\n`;
+}
+
+function createHttpsServer(
+  serverOptions: http.ServerOptions,
+  tls: { readonly cert: string | Buffer; readonly key: string | Buffer },
+  handler: http.RequestListener,
+): https.Server {
+  try {
+    return https.createServer({ ...serverOptions, cert: tls.cert, key: tls.key }, handler);
+  } catch (error) {
+    throw new CamcastError('BAD_OPTION', `the TLS certificate or key was rejected (${describeError(error)}); check that they are PEM files that belong together`, { cause: error });
+  }
 }
 
 function listenError(error: NodeJS.ErrnoException, host: string, port: number): CamcastError {
@@ -186,13 +194,4 @@ function listenError(error: NodeJS.ErrnoException, host: string, port: number): 
     return new CamcastError('LISTEN_FAILED', `cannot listen on ${where}: ${host} is not an address of this machine; check --host`, { cause: error });
   }
   return new CamcastError('LISTEN_FAILED', `cannot listen on ${where}: ${error.message}`, { cause: error });
-}
-
-function packageVersion(): string {
-  try {
-    const pkg = JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8')) as { version?: string };
-    return pkg.version ?? '0.0.0';
-  } catch {
-    return '0.0.0';
-  }
 }

@@ -6,6 +6,7 @@ import { describeError } from '../errors.js';
 import { openSource } from '../sources/index.js';
 import { resolveFfmpeg } from '../sources/ffmpeg-path.js';
 import { createServer } from '../stream-server.js';
+import { packageVersion } from '../version.js';
 import { parseCliArgs, USAGE } from './args.js';
 import { consoleLogger } from './console-logger.js';
 
@@ -17,7 +18,7 @@ async function main(argv: readonly string[]): Promise<number> {
     return 0;
   }
   if (options.version) {
-    process.stdout.write(`${version()}\n`);
+    process.stdout.write(`${packageVersion()}\n`);
     return 0;
   }
   const logger = consoleLogger(options.logLevel);
@@ -58,7 +59,7 @@ async function main(argv: readonly string[]): Promise<number> {
     logger,
   });
   const address = await server.listen();
-  logger.info(`camcast ${version()}: streaming ${source.description} (${reason})`);
+  logger.info(`camcast ${packageVersion()}: streaming ${source.description} (${reason})`);
   logger.info(`viewer page ${address.url}  stream ${address.url}stream.mjpg  snapshot ${address.url}snapshot.jpg  status ${address.url}api/status`);
   if (!isLoopback(options.host) && !options.auth && !options.token) {
     logger.warn(`listening on ${options.host} without authentication: anyone who can reach this machine can watch (use --auth or --token)`);
@@ -100,14 +101,6 @@ function readPem(path: string, flag: string): Buffer {
 
 function isLoopback(host: string): boolean {
   return host === 'localhost' || host === '::1' || host.startsWith('127.');
-}
-
-function version(): string {
-  try {
-    return (JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { version: string }).version;
-  } catch {
-    return 'unknown';
-  }
 }
 
 main(process.argv.slice(2)).then(

@@ -3,6 +3,7 @@ import type { Subscriber } from '../broadcaster.js';
 import type { Frame } from '../frame.js';
 import { RateMeter } from '../rate-meter.js';
 import type { MultipartEncoder } from './multipart-encoder.js';
+import type { ScheduledWriter, WriteScheduler } from './write-scheduler.js';
 
 export interface ViewerInfo {
   readonly id: number;
@@ -15,7 +16,7 @@ export interface ViewerInfo {
   readonly framesDropped: number;
   /** Bytes accepted by write() but not yet handed to the kernel: at most one part. */
   readonly pendingBytes: number;
-  /** True while a newer frame waits for the part in flight to reach the kernel. */
+  /** True while a newer frame waits for its turn or for the part in flight to reach the kernel. */
   readonly framePending: boolean;
 }
 
@@ -25,35 +26,48 @@ export interface ViewerInfo {
  * 'drain' would fire), and meanwhile only the newest frame is kept, replacing (and counting as
  * dropped) any older one. So a stalled viewer holds at most one part in user space plus one
  * frame reference, and never slows the broadcaster or the other viewers.
+ *
+ * With a scheduler the write itself waits for this viewer's turn (see WriteScheduler), so a
+ * frame reaching thousands of viewers never blocks the event loop in one piece; without one it
+ * is written at once.
  */
-export class MjpegViewer implements Subscriber {
+export class MjpegViewer implements Subscriber, ScheduledWriter {
   readonly id: number;
   readonly client: string | undefined;
   readonly connectedAt = Date.now();
   readonly #res: ServerResponse;
   readonly #encoder: MultipartEncoder;
+  readonly #scheduler: WriteScheduler | undefined;
   readonly #meter = new RateMeter({ capacity: 64 });
   #pending: Frame | undefined;
   #inFlight = false;
+  #queued = false;
   #lastSeq = 0;
   #sent = 0;
   #dropped = 0;
   #closed = false;
 
-  constructor(res: ServerResponse, encoder: MultipartEncoder, { id, client }: { id: number; client?: string }) {
+  constructor(res: ServerResponse, encoder: MultipartEncoder, { id, client, scheduler }: { id: number; client?: string; scheduler?: WriteScheduler }) {
     this.#res = res;
     this.#encoder = encoder;
+    this.#scheduler = scheduler;
     this.id = id;
     this.client = client;
   }
 
   frame(frame: Frame): void {
-    if (this.#closed || frame.seq <= this.#lastSeq) return;
-    if (this.#inFlight) {
-      if (this.#pending) this.#dropped++;
-      this.#pending = frame;
-      return;
-    }
+    if (this.#closed || frame.seq <= (this.#pending?.seq ?? this.#lastSeq)) return;
+    if (this.#pending) this.#dropped++;
+    this.#pending = frame;
+    if (!this.#inFlight && !this.#queued) this.#enqueue();
+  }
+
+  /** Writes the waiting frame, if the part before it has reached the kernel. */
+  flush(): void {
+    this.#queued = false;
+    const frame = this.#pending;
+    if (!frame || this.#closed || this.#inFlight) return;
+    this.#pending = undefined;
     this.#write(frame);
   }
 
@@ -82,6 +96,15 @@ export class MjpegViewer implements Subscriber {
     };
   }
 
+  #enqueue(): void {
+    if (!this.#scheduler) {
+      this.flush();
+      return;
+    }
+    this.#queued = true;
+    this.#scheduler.schedule(this);
+  }
+
   #write(frame: Frame): void {
     this.#lastSeq = frame.seq;
     this.#sent++;
@@ -89,13 +112,22 @@ export class MjpegViewer implements Subscriber {
     this.#inFlight = true;
     // One write per part: the part is a single buffer shared with every other viewer.
     this.#res.write(this.#encoder.part(frame), this.#flushed);
+    // res.write() corks the socket until the next tick to merge small writes. A part is one
+    // write already; sending it now keeps it inside the scheduler's time slice.
+    this.#res.socket?.uncork();
   }
 
-  /** The previous part reached the kernel: send the frame that waited, if any. */
+  /**
+   * The previous part reached the kernel: the frame that waited, if any, goes at once. These
+   * callbacks come one socket at a time as the kernel takes bytes, so they make no burst to
+   * spread, and writing now keeps a slow viewer's socket fed without waiting for a slice.
+   */
   readonly #flushed = (error?: Error | null): void => {
     this.#inFlight = false;
-    const pending = this.#pending;
-    this.#pending = undefined;
-    if (pending && !error && !this.#closed) this.#write(pending);
+    if (error || this.#closed) {
+      this.#pending = undefined;
+      return;
+    }
+    if (this.#pending && !this.#queued) this.flush();
   };
 }

@@ -1,14 +1,11 @@
 import { readFileSync } from 'node:fs';
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import type { Broadcaster } from '../broadcaster.js';
+import type { LiveStream } from '../live-stream.js';
 import { describeError } from '../errors.js';
 import type { Logger } from '../logger.js';
 import { silentLogger } from '../logger.js';
 import { AccessGuard, type AccessOptions } from './access.js';
 import { NO_CACHE_HEADERS, sendJson, sendText } from './responses.js';
-import { serveSnapshot } from './snapshot.js';
-import { buildStatus } from './status.js';
-import { StreamEndpoint } from './stream-endpoint.js';
 
 type Route = 'page' | 'stream' | 'snapshot' | 'status' | 'health';
 
@@ -43,37 +40,29 @@ const ACTIONS: ReadonlyMap<string, Route> = new Map([
 const ALLOW = 'GET, HEAD, OPTIONS';
 
 export interface RoutesOptions extends AccessOptions {
-  readonly broadcaster: Broadcaster;
-  readonly maxViewers?: number;
-  readonly snapshotTimeoutMs?: number;
+  /** The capture and its stream, snapshot and status handlers. */
+  readonly live: LiveStream;
   /** Origin allowed by CORS ('*' for any); undefined = no CORS headers. */
   readonly cors?: string;
-  readonly version?: string;
   readonly logger?: Logger;
 }
 
+/** The server's URL map: the viewer page, the aliases, access control and CORS. */
 export class Routes {
-  readonly stream: StreamEndpoint;
-  readonly #broadcaster: Broadcaster;
-  readonly #snapshotTimeoutMs: number;
+  readonly #live: LiveStream;
   readonly #corsHeaders: Readonly<Record<string, string>>;
-  readonly #version: string;
   readonly #logger: Logger;
-  readonly #startedAt = Date.now();
   readonly #page: Buffer;
   readonly #guard: AccessGuard;
 
-  constructor({ broadcaster, maxViewers = 0, snapshotTimeoutMs = 5000, cors, version = '0.0.0', logger = silentLogger, auth, token }: RoutesOptions) {
+  constructor({ live, cors, logger = silentLogger, auth, token }: RoutesOptions) {
+    this.#live = live;
     this.#guard = new AccessGuard({ auth, token });
-    this.#broadcaster = broadcaster;
-    this.#snapshotTimeoutMs = snapshotTimeoutMs;
     this.#corsHeaders = cors
       ? { 'Access-Control-Allow-Origin': cors, 'Access-Control-Expose-Headers': 'X-Timestamp, X-Frame-Seq, Content-Length', Vary: 'Origin' }
       : {};
-    this.#version = version;
     this.#logger = logger;
     this.#page = readFileSync(new URL('./viewer.html', import.meta.url));
-    this.stream = new StreamEndpoint({ broadcaster, maxViewers, headers: this.#corsHeaders });
   }
 
   /** The request listener for node:http. Never throws; every failure becomes a response. */
@@ -130,25 +119,19 @@ export class Routes {
         res.end(req.method === 'HEAD' ? undefined : this.#page);
         return;
       case 'stream':
-        this.stream.serve(req, res, clientId(url));
+        this.#live.mjpeg(req, res);
         return;
       case 'snapshot':
-        void serveSnapshot(req, res, this.#broadcaster, this.#snapshotTimeoutMs);
+        this.#live.snapshot(req, res);
         return;
       case 'status':
-        sendJson(res, buildStatus({ broadcaster: this.#broadcaster, viewers: this.stream.viewers(), startedAt: this.#startedAt, version: this.#version }));
+        this.#live.status(req, res);
         return;
       case 'health': {
-        const state = this.#broadcaster.state;
+        const state = this.#live.broadcaster.state;
         sendJson(res, { ok: state !== 'retrying', state }, state === 'retrying' ? 503 : 200);
         return;
       }
     }
   }
-}
-
-/** The viewer page tags its stream with `cid` so it can find its own delivery rate. */
-function clientId(url: URL): string | undefined {
-  const cid = url.searchParams.get('cid');
-  return cid && /^[\w-]{1,64}$/.test(cid) ? cid : undefined;
 }

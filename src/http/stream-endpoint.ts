@@ -1,7 +1,9 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Broadcaster } from '../broadcaster.js';
+import { TypedEmitter } from '../typed-emitter.js';
 import { MjpegViewer, type ViewerInfo } from './mjpeg-viewer.js';
 import { MultipartEncoder } from './multipart-encoder.js';
+import { WriteScheduler } from './write-scheduler.js';
 import { NO_CACHE_HEADERS, sendText } from './responses.js';
 
 export interface StreamEndpointOptions {
@@ -13,19 +15,28 @@ export interface StreamEndpointOptions {
   readonly headers?: Readonly<Record<string, string>>;
 }
 
+export type StreamEndpointEvents = {
+  'viewer-joined': [viewer: ViewerInfo];
+  /** With the viewer's final counts (frames sent and dropped). */
+  'viewer-left': [viewer: ViewerInfo];
+};
+
 /**
  * Serves MJPEG streams of one broadcaster and keeps the list of its viewers (for the status
  * and the viewer limit). Every viewer shares one encoder, so each part is built once per frame.
  */
-export class StreamEndpoint {
+export class StreamEndpoint extends TypedEmitter<StreamEndpointEvents> {
   readonly #broadcaster: Broadcaster;
   readonly #maxViewers: number;
   readonly #encoder: MultipartEncoder;
+  /** Shared by every viewer: a frame's writes go out in slices, so accept() keeps up. */
+  readonly #scheduler = new WriteScheduler();
   readonly #headers: Readonly<Record<string, string>>;
   readonly #viewers = new Map<MjpegViewer, ServerResponse>();
   #nextId = 1;
 
   constructor({ broadcaster, maxViewers = 0, boundary, headers = {} }: StreamEndpointOptions) {
+    super();
     this.#broadcaster = broadcaster;
     this.#maxViewers = maxViewers;
     this.#encoder = new MultipartEncoder(boundary);
@@ -61,14 +72,16 @@ export class StreamEndpoint {
     res.socket?.setNoDelay(true);
     res.write(this.#encoder.preamble);
 
-    const viewer = new MjpegViewer(res, this.#encoder, { id: this.#nextId++, client });
+    const viewer = new MjpegViewer(res, this.#encoder, { id: this.#nextId++, client, scheduler: this.#scheduler });
     this.#viewers.set(viewer, res);
     const unsubscribe = this.#broadcaster.subscribe(viewer);
     res.once('close', () => {
       unsubscribe();
       viewer.close();
       this.#viewers.delete(viewer);
+      this.emit('viewer-left', viewer.info());
     });
+    this.emit('viewer-joined', viewer.info());
     // A newcomer sees the current picture at once instead of waiting for the next capture.
     const latest = this.#broadcaster.latest;
     if (latest) viewer.frame(latest);

@@ -19,7 +19,8 @@ export async function encodeJpeg(image: RawImage, quality = 80): Promise<Buffer>
       `raw frame is ${data.length} bytes but ${width}x${height}x${channels} needs ${width * height * channels}`,
     );
   }
-  return sharp(data, { raw: { width, height, channels } })
-    .jpeg({ quality, chromaSubsampling: '4:2:0' })
-    .toBuffer();
+  const pipeline = sharp(data, { raw: { width, height, channels } });
+  // Grayscale stays a one-component JPEG: about a third of the bytes of the colour version.
+  if (channels === 1) pipeline.toColourspace('b-w');
+  return pipeline.jpeg({ quality, chromaSubsampling: '4:2:0' }).toBuffer();
 }

@@ -1,0 +1,138 @@
+#!/usr/bin/env node
+/**
+ * `npm run bench`: camcast against a bare node:http reference server on this machine, in three
+ * scenarios (fan-out, stalled viewers, raw encode). Prints a table per scenario, writes the
+ * figures as JSON and, for a full run, rewrites BENCHMARKS.md.
+ */
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import os from 'node:os';
+import { join } from 'node:path';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { fileURLToPath } from 'node:url';
+import { isFullRun, parseBenchArgs, USAGE, type BenchOptions } from './args.js';
+import { runEncode, type EncodeResult } from './encode.js';
+import { runFanoutPoint, type FanoutPoint } from './fanout.js';
+import { fixture, FIXTURE_QUALITY } from './fixture.js';
+import { cpuTimes, machineBusyPercent, machineInfo, type MachineInfo } from './machine.js';
+import { MultipartEncoder } from '../http/multipart-encoder.js';
+import { encodeTable, fanoutTable, sourcesTable, stalledTable, targetsTable, type BenchResults } from './report.js';
+import { runStalled, type StalledResult } from './stalled.js';
+import { markdown } from './markdown.js';
+
+const ROOT = fileURLToPath(new URL('../../', import.meta.url));
+const log = (line: string) => process.stderr.write(`bench: ${line}\n`);
+
+/**
+ * Waits (at most `maxMs`) until the machine is nearly idle, so another program's burst does not
+ * land in a measurement; says so when it gives up. Returns the busy share seen last.
+ */
+async function waitForQuiet(cpus: number, maxMs = 10_000, thresholdPercent = 40): Promise<number> {
+  const deadline = performance.now() + maxMs;
+  let busy = NaN;
+  for (;;) {
+    const a = cpuTimes();
+    await sleep(500);
+    busy = machineBusyPercent(a, cpuTimes(), cpus);
+    if (!(busy > thresholdPercent) || performance.now() > deadline) break;
+  }
+  if (busy > thresholdPercent) log(`the machine is busy (${Math.round(busy)} % of one core used by other programs); measuring anyway`);
+  return busy;
+}
+
+async function main(o: BenchOptions): Promise<number> {
+  const started = Date.now();
+  const machine: MachineInfo = machineInfo();
+  const tmpDir = mkdtempSync(join(os.tmpdir(), 'camcast-bench-'));
+  try {
+    const [width, height] = [1280, 720];
+    const fx = await fixture(width, height, 50_000);
+    const jpegPath = join(tmpDir, 'fixture.jpg');
+    writeFileSync(jpegPath, fx.jpeg);
+    const partBytes = new MultipartEncoder().part({ jpeg: fx.jpeg, seq: 1, capturedAt: Date.now() }).length;
+    log(`fixture: ${width}x${height} JPEG of ${fx.jpeg.length} bytes (quality ${FIXTURE_QUALITY}); ${machine.cpus} CPUs, ${machine.cpuModel}, node ${machine.node}, open files ${machine.openFiles.soft}`);
+
+    const fanout: FanoutPoint[] = [];
+    if (o.scenarios.includes('fanout')) {
+      for (const [i, n] of o.viewers.entries()) {
+        // Alternate which server goes first, so a drift in the machine's load favours neither.
+        const order = i % 2 === 0 ? o.servers : [...o.servers].reverse();
+        for (const kind of order) {
+          await waitForQuiet(machine.cpus);
+          log(`fan-out: ${kind}, ${n} viewers, ${o.seconds} s...`);
+          const point = await runFanoutPoint(kind, n, {
+            jpegPath, jpegBytes: fx.jpeg.length, fps: o.fps, rampMs: 2000, settleMs: 1000, seconds: o.seconds,
+            loadProcesses: 2, lateViewers: 8, cpus: machine.cpus, log,
+          });
+          fanout.push(point);
+          log(point.failure ? `  failed: ${point.failure}` : `  fps ${point.fpsMedian} median / ${point.fpsMin} min, ${point.mbPerSec} MB/s, latency p99 ${point.latencyP99Ms} ms`);
+        }
+      }
+      process.stdout.write(`\nFan-out (${width}x${height}, ${fx.jpeg.length} B JPEG, ${o.fps} fps, ${o.seconds} s window)\n${fanoutTable(fanout)}\n`);
+    }
+
+    const stalled: StalledResult[] = [];
+    if (o.scenarios.includes('stalled')) {
+      for (const kind of o.servers) {
+        await waitForQuiet(machine.cpus);
+        log(`stalled: ${kind}, 100 stalled + 50 live viewers, ${o.stalledSeconds} s...`);
+        stalled.push(await runStalled(kind, { jpegPath, partBytes, fps: o.fps, stalled: 100, live: 50, seconds: o.stalledSeconds, baselineSeconds: o.quick ? 2 : 5, log }));
+      }
+      process.stdout.write(`\nStalled viewers (100 stalled, 50 live, ${o.stalledSeconds} s)\n${stalledTable(stalled)}\n`);
+    }
+
+    let encode: EncodeResult[] = [];
+    if (o.scenarios.includes('encode')) {
+      await waitForQuiet(machine.cpus);
+      encode = await runEncode({ sizes: [[1280, 720], [1920, 1080]], grain: fx.grain, seconds: o.encodeSeconds, fps: o.fps, tmpDir, log });
+      process.stdout.write(`\nRaw encode (quality ${FIXTURE_QUALITY}, 4:2:0)\n${encodeTable(encode)}\n\nRaw sources at ${o.fps} fps\n${sourcesTable(encode)}\n`);
+    }
+
+    const results: BenchResults = {
+      command: `npm run bench${process.argv.length > 2 ? ` -- ${process.argv.slice(2).join(' ')}` : ''}`,
+      startedAt: new Date(started).toISOString(),
+      durationSeconds: Math.round((Date.now() - started) / 1000),
+      machine,
+      fixture: { width, height, jpegBytes: fx.jpeg.length, partBytes, quality: FIXTURE_QUALITY },
+      settings: { ...o, rampMs: 2000, settleMs: 1000, loadProcesses: 2, lateViewers: 8 },
+      fanout,
+      stalled,
+      encode,
+    };
+    process.stdout.write(`\nTargets\n${targetsTable(results)}\n`);
+    if (o.write) {
+      const dir = join(ROOT, 'bench', 'results');
+      mkdirSync(dir, { recursive: true });
+      const full = isFullRun(o);
+      const json = join(dir, full ? 'latest.json' : 'partial.json');
+      writeFileSync(json, `${JSON.stringify(results, null, 2)}\n`);
+      log(`wrote ${json}`);
+      if (full) {
+        writeFileSync(join(ROOT, 'BENCHMARKS.md'), markdown(results));
+        log(`wrote ${join(ROOT, 'BENCHMARKS.md')}`);
+      }
+    }
+    log(`done in ${results.durationSeconds} s`);
+    return 0;
+  } finally {
+    rmSync(tmpDir, { recursive: true, force: true });
+  }
+}
+
+let options: BenchOptions;
+try {
+  options = parseBenchArgs(process.argv.slice(2));
+} catch (error) {
+  process.stderr.write(`bench: ${error instanceof Error ? error.message : String(error)}\n`);
+  process.exit(2);
+}
+if (options.help) {
+  process.stdout.write(`${USAGE}\n`);
+  process.exit(0);
+}
+main(options).then(
+  (code) => process.exit(code),
+  (error: unknown) => {
+    process.stderr.write(`bench: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}\n`);
+    process.exit(1);
+  },
+);

@@ -1,0 +1,40 @@
+import assert from 'node:assert/strict';
+import { describe, test } from 'node:test';
+import { WriteScheduler } from './write-scheduler.js';
+
+const turn = () => new Promise<void>((resolve) => setImmediate(resolve));
+
+describe('WriteScheduler', () => {
+  test('schedule() flushes writers in order, yielding to the event loop between slices', async () => {
+    // A zero slice means one flush per turn of the loop.
+    const scheduler = new WriteScheduler({ sliceMs: 0 });
+    const flushed: number[] = [];
+    for (const id of [1, 2, 3]) scheduler.schedule({ flush: () => flushed.push(id) });
+    assert.deepEqual(flushed, [], 'nothing runs inside schedule()');
+    await turn();
+    assert.deepEqual(flushed, [1]);
+    assert.equal(scheduler.queued, 2);
+    await turn();
+    await turn();
+    assert.deepEqual(flushed, [1, 2, 3]);
+    assert.equal(scheduler.queued, 0);
+  });
+
+  test('one turn flushes as many writers as fit in the slice', async () => {
+    const scheduler = new WriteScheduler({ sliceMs: 1000 });
+    let flushed = 0;
+    for (let i = 0; i < 500; i++) scheduler.schedule({ flush: () => flushed++ });
+    await turn();
+    assert.equal(flushed, 500);
+  });
+
+  test('a writer that throws does not stop the others', async () => {
+    const scheduler = new WriteScheduler();
+    const flushed: number[] = [];
+    scheduler.schedule({ flush: () => flushed.push(1) });
+    scheduler.schedule({ flush: () => { throw new Error('boom'); } });
+    scheduler.schedule({ flush: () => flushed.push(3) });
+    await turn();
+    assert.deepEqual(flushed, [1, 3]);
+  });
+});

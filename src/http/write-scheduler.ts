@@ -1,0 +1,70 @@
+/** A viewer with a frame to send: the scheduler calls flush() when its turn comes. */
+export interface ScheduledWriter {
+  flush(): void;
+}
+
+export interface WriteSchedulerOptions {
+  /** How long one turn of writes may run before the event loop gets a turn. */
+  readonly sliceMs?: number;
+}
+
+/**
+ * Spreads one frame's writes to many viewers over several turns of the event loop.
+ *
+ * libuv accepts one connection per turn of the loop (since 1.45, for fairness between
+ * processes). A server that writes each frame to 3,000 sockets in one synchronous burst turns
+ * its loop a few dozen times a second once saturated, so its listen queue fills up and new
+ * viewers, and GET /api/status, wait for the kernel's SYN retransmits (1 s, 3 s, 7 s...) or get
+ * nothing at all. Writing in slices of about a millisecond keeps the loop turning, so accepting
+ * and answering keep pace while every viewer's frame rate degrades evenly.
+ *
+ * Viewers are served first come, first served; a viewer is queued at most once (it keeps only
+ * its newest frame), so the queue never holds more entries than there are viewers.
+ */
+export class WriteScheduler {
+  readonly #sliceMs: number;
+  #queue: (ScheduledWriter | undefined)[] = [];
+  #head = 0;
+  #immediate: NodeJS.Immediate | undefined;
+
+  constructor({ sliceMs = 1 }: WriteSchedulerOptions = {}) {
+    this.#sliceMs = sliceMs;
+  }
+
+  /** Writers waiting for their turn. */
+  get queued(): number {
+    return this.#queue.length - this.#head;
+  }
+
+  /** Queues one flush() of `writer`. The caller queues each writer at most once at a time. */
+  schedule(writer: ScheduledWriter): void {
+    this.#queue.push(writer);
+    this.#immediate ??= setImmediate(this.#run);
+  }
+
+  readonly #run = (): void => {
+    this.#immediate = undefined;
+    const deadline = performance.now() + this.#sliceMs;
+    const queue = this.#queue;
+    // At least one write per turn, so a slow machine still makes progress.
+    do {
+      const writer = queue[this.#head];
+      queue[this.#head++] = undefined;
+      try {
+        writer?.flush();
+      } catch {
+        // A viewer must not stop the others; its own response reports its errors.
+      }
+    } while (this.#head < queue.length && performance.now() < deadline);
+    if (this.#head === queue.length) {
+      this.#queue = [];
+      this.#head = 0;
+      return;
+    }
+    if (this.#head > 1024 && this.#head * 2 > queue.length) {
+      this.#queue = queue.slice(this.#head);
+      this.#head = 0;
+    }
+    this.#immediate = setImmediate(this.#run);
+  };
+}

@@ -1,0 +1,208 @@
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import { Broadcaster } from './broadcaster.js';
+import { CamcastError, describeError } from './errors.js';
+import type { Frame } from './frame.js';
+import type { ViewerInfo } from './http/mjpeg-viewer.js';
+import { sendError, sendJson, sendText } from './http/responses.js';
+import { serveSnapshot } from './http/snapshot.js';
+import { buildStatus } from './http/status.js';
+import { StreamEndpoint } from './http/stream-endpoint.js';
+import type { Logger } from './logger.js';
+import { silentLogger } from './logger.js';
+import type { SourceState } from './source-runner.js';
+import { openSource, type OpenSourceOptions } from './sources/index.js';
+import type { Source } from './sources/source.js';
+import { TypedEmitter } from './typed-emitter.js';
+import { packageVersion } from './version.js';
+
+/**
+ * A request handler in node:http's shape. Express calls it as (req, res, next) and it never
+ * needs `next`; Fastify takes it through forFastify().
+ */
+export type NodeHandler = (req: IncomingMessage, res: ServerResponse) => void;
+
+export interface LiveStreamOptions extends OpenSourceOptions {
+  /** Stop capturing this long after the last viewer leaves; 0 = capture from now until close(). */
+  readonly idleTimeoutMs?: number;
+  readonly stallTimeoutMs?: number;
+  readonly restartDelaysMs?: readonly number[];
+  /** 0 = unlimited; further viewers get 503 with Retry-After. */
+  readonly maxViewers?: number;
+  /** How long a snapshot of an idle source waits for its first frame. */
+  readonly snapshotTimeoutMs?: number;
+  readonly logger?: Logger;
+}
+
+export type LiveStreamEvents = {
+  frame: [frame: Frame];
+  state: [state: SourceState, error: Error | undefined];
+  /** The number of open MJPEG streams, after each join and leave. */
+  viewers: [count: number];
+  'viewer-joined': [viewer: ViewerInfo];
+  'viewer-left': [viewer: ViewerInfo];
+  /** A source failure, or a subscribe() callback that threw or rejected. */
+  error: [error: Error];
+};
+
+/**
+ * One capture and the request handlers that serve it: mount `mjpeg`, `snapshot` and `status`
+ * on any node:http, Express or Fastify app (or several) and every viewer shares the capture.
+ * The handlers are bound, so `app.get('/cam', cam.mjpeg)` works as is.
+ */
+export class LiveStream extends TypedEmitter<LiveStreamEvents> {
+  readonly source: Source;
+  readonly broadcaster: Broadcaster;
+  readonly #endpoint: StreamEndpoint;
+  readonly #snapshotTimeoutMs: number;
+  readonly #logger: Logger;
+  readonly #startedAt = Date.now();
+  readonly #version = packageVersion();
+  #closing: Promise<void> | undefined;
+
+  constructor(source: Source | string, options: LiveStreamOptions = {}) {
+    const { idleTimeoutMs = 10_000, maxViewers = 0, snapshotTimeoutMs = 5000, logger = silentLogger } = options;
+    super((error, event) => logger.error(`a '${String(event)}' listener threw: ${describeError(error)}`));
+    this.source = typeof source === 'string' ? openSource(source, options).source : source;
+    this.#snapshotTimeoutMs = snapshotTimeoutMs;
+    this.#logger = logger;
+    this.broadcaster = new Broadcaster(this.source, { idleTimeoutMs, stallTimeoutMs: options.stallTimeoutMs, restartDelaysMs: options.restartDelaysMs, logger });
+    this.broadcaster.on('frame', (frame) => this.emit('frame', frame));
+    this.broadcaster.on('state', (state, error) => {
+      this.emit('state', state, error);
+      if (error) this.emit('error', error);
+    });
+    this.#endpoint = new StreamEndpoint({ broadcaster: this.broadcaster, maxViewers });
+    this.#endpoint.on('viewer-joined', (viewer) => {
+      this.emit('viewer-joined', viewer);
+      this.emit('viewers', this.#endpoint.viewerCount);
+    });
+    this.#endpoint.on('viewer-left', (viewer) => {
+      this.emit('viewer-left', viewer);
+      this.emit('viewers', this.#endpoint.viewerCount);
+    });
+    if (idleTimeoutMs <= 0) this.broadcaster.startCapture();
+  }
+
+  /** Open MJPEG streams. */
+  get viewerCount(): number {
+    return this.#endpoint.viewerCount;
+  }
+
+  /** Each open MJPEG stream with what it was sent and dropped, as in the status. */
+  viewers(): ViewerInfo[] {
+    return this.#endpoint.viewers();
+  }
+
+  /** GET: the live multipart/x-mixed-replace stream, as at /stream.mjpg. */
+  readonly mjpeg: NodeHandler = (req, res) => this.#handle(req, res, () => this.#endpoint.serve(req, res, clientId(req.url)));
+
+  /** GET: one JPEG of the newest frame; on an idle source it starts the capture and waits. */
+  readonly snapshot: NodeHandler = (req, res) =>
+    this.#handle(req, res, () => void serveSnapshot(req, res, this.broadcaster, this.#snapshotTimeoutMs));
+
+  /** GET: the JSON of /api/status for this capture and its viewers. */
+  readonly status: NodeHandler = (req, res) =>
+    this.#handle(req, res, () =>
+      sendJson(res, buildStatus({ broadcaster: this.broadcaster, viewers: this.#endpoint.viewers(), startedAt: this.#startedAt, version: this.#version })),
+    );
+
+  /**
+   * Calls `onFrame` with every frame (live, or the "no signal" picture with `frame.noSignal`)
+   * and counts as a viewer, so the capture runs until the returned function is called. A
+   * callback that throws or rejects is reported as an 'error' event and never stops the stream.
+   */
+  subscribe(onFrame: (frame: Frame) => void | Promise<void>): () => void {
+    const report = (error: unknown) => this.emit('error', error instanceof Error ? error : new Error(String(error)));
+    return this.broadcaster.subscribe({
+      frame: (frame) => {
+        try {
+          const result: unknown = onFrame(frame);
+          if (result instanceof Promise) result.catch(report);
+        } catch (error) {
+          report(error);
+        }
+      },
+    });
+  }
+
+  /**
+   * Ends every stream, answers waiting snapshots, stops the source. Idempotent; resolves once
+   * the source has released everything and every stream response is closed.
+   */
+  close(): Promise<void> {
+    this.#closing ??= this.#close();
+    return this.#closing;
+  }
+
+  async #close(): Promise<void> {
+    this.#endpoint.endAll();
+    await this.broadcaster.close();
+    // Whatever did not end by itself (a stalled viewer) is cut now; each cut emits viewer-left.
+    this.#endpoint.destroyAll();
+    if (this.#endpoint.viewerCount > 0) {
+      await new Promise<void>((resolve) => {
+        const check = () => {
+          if (this.#endpoint.viewerCount > 0) return;
+          this.#endpoint.off('viewer-left', check);
+          resolve();
+        };
+        this.#endpoint.on('viewer-left', check);
+      });
+    }
+    this.#logger.debug('live stream closed');
+  }
+
+  #handle(req: IncomingMessage, res: ServerResponse, serve: () => void): void {
+    try {
+      if (req.method !== 'GET' && req.method !== 'HEAD') {
+        sendText(res, 405, `camcast: ${req.method} is not allowed here; use GET`, { Allow: 'GET, HEAD' });
+      } else if (this.#closing) {
+        sendError(res, new CamcastError('CLOSED', 'camcast: this stream was closed'));
+      } else {
+        serve();
+      }
+    } catch (error) {
+      this.#logger.error(`${req.method} ${req.url}: ${describeError(error)}`);
+      if (!res.headersSent) sendError(res, error);
+      else res.destroy();
+    }
+  }
+}
+
+/**
+ * One capture of `source` (a Source, or a --source spec such as 'auto', 'test', '/dev/video0',
+ * a file or a URL) with handlers to mount on your own app. Close it with `close()`.
+ */
+export function stream(source: Source | string, options: LiveStreamOptions = {}): LiveStream {
+  return new LiveStream(source, options);
+}
+
+/** `app.get('/cam', mjpeg(cam))`: the same as `cam.mjpeg`. */
+export function mjpeg(live: LiveStream): NodeHandler {
+  return liveStream(live, 'mjpeg').mjpeg;
+}
+
+/** `app.get('/cam.jpg', snapshot(cam))`: the same as `cam.snapshot`. */
+export function snapshot(live: LiveStream): NodeHandler {
+  return liveStream(live, 'snapshot').snapshot;
+}
+
+/** `app.get('/cam/status', status(cam))`: the same as `cam.status`. */
+export function status(live: LiveStream): NodeHandler {
+  return liveStream(live, 'status').status;
+}
+
+/** The viewer page tags its stream with `cid` so it can find its own delivery rate in the status. */
+function clientId(url: string | undefined): string | undefined {
+  const match = /[?&]cid=([\w-]{1,64})(?:&|$)/.exec(url ?? '');
+  return match?.[1];
+}
+
+/** The capture belongs to a LiveStream, never to a handler, so a bare Source is refused. */
+function liveStream(live: LiveStream, name: string): LiveStream {
+  if (live instanceof LiveStream) return live;
+  throw new CamcastError(
+    'BAD_OPTION',
+    `${name}() takes the object stream(source) returns, so that every handler shares one capture: const cam = stream(source); app.get('/cam', ${name}(cam))`,
+  );
+}
