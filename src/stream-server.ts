@@ -126,7 +126,9 @@ export class StreamServer extends TypedEmitter<StreamServerEvents> {
       };
       this.#http.once('error', onError);
       this.#http.once('listening', onListening);
-      this.#http.listen(this.#port, this.#host);
+      // A deep accept queue: libuv accepts one connection per loop turn, so a burst of viewers
+      // arriving while frames go out to thousands must wait in the kernel, not be refused.
+      this.#http.listen({ port: this.#port, host: this.#host, backlog: 4096 });
     });
     this.#http.on('error', (error) => this.emit('error', error));
     const info = this.#http.address() as AddressInfo;

@@ -40,6 +40,7 @@ class PushSourceImpl implements PushSource {
   #encoding: Promise<void> | undefined;
   #waiting: { image: RawImage; capturedAt: number } | undefined;
   #dropped = 0;
+  #spare: Buffer[] = [];
 
   constructor({ quality = 80, logger = silentLogger }: PushOptions) {
     this.#quality = quality;
@@ -58,6 +59,7 @@ class PushSourceImpl implements PushSource {
     this.#sink = undefined;
     this.#waiting = undefined;
     await this.#encoding;
+    this.#spare = [];
   }
 
   push(frame: PushedFrame): boolean {
@@ -74,7 +76,12 @@ class PushSourceImpl implements PushSource {
     checkRaw(frame);
     if (!this.#sink) return false;
     // Copy: the caller may reuse its buffer as soon as push() returns, while sharp still reads.
-    const image: RawImage = { ...frame, data: Buffer.from(frame.data) };
+    // At most two copies live (one encoding, one waiting), so their buffers are recycled
+    // rather than allocated per frame: a fresh 1080p allocation can block the loop for ms.
+    const replaced = this.#encoding ? this.#waiting : undefined;
+    const data = replaced && replaced.image.data.length === frame.data.length ? (replaced.image.data as Buffer) : this.#buffer(frame.data.length);
+    data.set(frame.data);
+    const image: RawImage = { data, width: frame.width, height: frame.height, channels: frame.channels };
     if (this.#encoding) {
       if (this.#waiting) this.#dropped++;
       this.#waiting = { image, capturedAt };
@@ -82,6 +89,15 @@ class PushSourceImpl implements PushSource {
       this.#encode(image, capturedAt);
     }
     return true;
+  }
+
+  #buffer(size: number): Buffer {
+    const index = this.#spare.findIndex((b) => b.length === size);
+    return index >= 0 ? this.#spare.splice(index, 1)[0]! : Buffer.allocUnsafe(size);
+  }
+
+  #recycle(buffer: Buffer): void {
+    if (this.#spare.length < 2) this.#spare.push(buffer);
   }
 
   #encode(image: RawImage, capturedAt: number): void {
@@ -95,6 +111,7 @@ class PushSourceImpl implements PushSource {
       )
       .finally(() => {
         this.#encoding = undefined;
+        this.#recycle(image.data as Buffer);
         const next = this.#waiting;
         this.#waiting = undefined;
         if (next && this.#sink) this.#encode(next.image, next.capturedAt);
