@@ -30,6 +30,11 @@ export interface LiveStreamOptions extends OpenSourceOptions {
   readonly maxViewers?: number;
   /** How long a snapshot of an idle source waits for its first frame. */
   readonly snapshotTimeoutMs?: number;
+  /**
+   * With idleTimeoutMs 0, start capturing in the constructor (default) rather than at the
+   * first viewer. StreamServer passes false and starts the capture in listen().
+   */
+  readonly captureAtOnce?: boolean;
   readonly logger?: Logger;
 }
 
@@ -69,7 +74,8 @@ export class LiveStream extends TypedEmitter<LiveStreamEvents> {
     this.broadcaster.on('frame', (frame) => this.emit('frame', frame));
     this.broadcaster.on('state', (state, error) => {
       this.emit('state', state, error);
-      if (error) this.emit('error', error);
+      // Once per failure: the move to 'retrying' carries the error.
+      if (error && state === 'retrying') this.emit('error', error);
     });
     this.#endpoint = new StreamEndpoint({ broadcaster: this.broadcaster, maxViewers });
     this.#endpoint.on('viewer-joined', (viewer) => {
@@ -80,7 +86,7 @@ export class LiveStream extends TypedEmitter<LiveStreamEvents> {
       this.emit('viewer-left', viewer);
       this.emit('viewers', this.#endpoint.viewerCount);
     });
-    if (idleTimeoutMs <= 0) this.broadcaster.startCapture();
+    if (idleTimeoutMs <= 0 && options.captureAtOnce !== false) this.broadcaster.startCapture();
   }
 
   /** Open MJPEG streams. */

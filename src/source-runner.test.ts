@@ -90,4 +90,48 @@ describe('SourceRunner', () => {
     assert.equal(source.starts, starts);
     assert.equal(runner.state, 'stopped');
   });
+
+  test('a source that dies right after its first frame is not restarted at the first delay forever', async (t) => {
+    const { source, runner } = setup(t, { restartDelaysMs: [30, 250] });
+    const startedAt: number[] = [];
+    const origStart = source.start.bind(source);
+    source.start = async (sink) => {
+      startedAt.push(performance.now());
+      await origStart(sink);
+      setImmediate(() => {
+        source.emit();
+        source.fail(new Error('crashed after one frame'));
+      });
+    };
+    runner.start();
+    await until(() => startedAt.length >= 4, 'four attempts', 5000);
+    const gaps = startedAt.slice(1).map((t0, i) => t0 - startedAt[i]!);
+    assert.ok(gaps[1]! >= 200 && gaps[2]! >= 200, `delays grow despite the frame: ${gaps.map(Math.round)}`);
+  });
+
+  test('start() after stop() waits for the slow stop to finish: never two captures at once', async (t) => {
+    const { source, runner } = setup(t);
+    let stopping = 0;
+    let overlap = false;
+    const origStop = source.stop.bind(source);
+    source.stop = async () => {
+      stopping++;
+      await new Promise((r) => setTimeout(r, 100));
+      await origStop();
+      stopping--;
+    };
+    const origStart = source.start.bind(source);
+    source.start = async (sink) => {
+      if (stopping > 0) overlap = true;
+      return origStart(sink);
+    };
+    runner.start();
+    await until(() => source.running, 'start');
+    const stopped = runner.stop();
+    runner.start();
+    await stopped;
+    await until(() => source.running, 'restart');
+    assert.equal(overlap, false);
+  });
 });
+

@@ -25,6 +25,9 @@ export interface SourceRunnerOptions {
   readonly logger?: Logger;
 }
 
+/** How long a source must deliver frames before its restart delays start again from the first. */
+const STABLE_AFTER_MS = 10_000;
+
 export const DEFAULT_RESTART_DELAYS_MS: readonly number[] = [1000, 2000, 5000, 10000, 30000];
 
 /**
@@ -54,6 +57,9 @@ export class SourceRunner {
   #stallTimer: NodeJS.Timeout | undefined;
   #noSignalTimer: NodeJS.Timeout | undefined;
   #size = { width: 640, height: 480 };
+  #launching: Promise<void> | undefined;
+  #stopping: Promise<void> | undefined;
+  #liveSince = 0;
 
   constructor({
     source,
@@ -94,20 +100,32 @@ export class SourceRunner {
   start(): void {
     if (this.#state !== 'stopped' && this.#state !== 'ended') return;
     this.#attempt = 0;
-    void this.#launch();
+    this.#launching = this.#launch();
   }
 
   /** Stops the source and every timer; resolves once the source has released everything. */
-  async stop(): Promise<void> {
+  stop(): Promise<void> {
     this.#generation++;
     this.#clearTimers();
     if (this.#state !== 'stopped') this.#setState('stopped', undefined);
-    await this.#source.stop();
+    // The first stop aborts a start under way; the second reaches whatever a start that raced
+    // past it managed to open.
+    const launching = this.#launching;
+    this.#stopping = (async () => {
+      await this.#source.stop();
+      await launching?.catch(() => {});
+      await this.#source.stop();
+    })();
+    return this.#stopping;
   }
 
   async #launch(): Promise<void> {
     const gen = ++this.#generation;
-    this.#setState('starting', this.#lastError);
+    this.#setState('starting', undefined);
+    // A stop still under way (an ffmpeg taking its time to exit) must finish before the next
+    // start, or a camera would be opened twice at once.
+    await this.#stopping?.catch(() => {});
+    if (gen !== this.#generation) return;
     const sink: FrameSink = {
       frame: (frame) => {
         if (gen === this.#generation) this.#liveFrame(frame);
@@ -128,19 +146,18 @@ export class SourceRunner {
       if (gen === this.#generation) this.#fail(gen, error);
       return;
     }
-    // stop() ran while the source was starting: it may have found nothing to stop yet.
-    if (gen !== this.#generation) {
-      await this.#source.stop();
-      return;
-    }
-    this.#armStallTimer(gen);
+    // The source may have failed or ended before start() resolved; stop() handles a stale start.
+    if (gen === this.#generation && (this.#state === 'starting' || this.#state === 'live')) this.#armStallTimer(gen);
   }
 
   #liveFrame(frame: FrameInput): void {
     if (frame.width && frame.height) this.#size = { width: frame.width, height: frame.height };
     this.#stallTimer?.refresh();
+    // The backoff restarts only after a stretch of live frames: a source that dies right after
+    // its first frame must not be restarted every second forever.
+    if (this.#attempt > 0 && this.#state === 'live' && performance.now() - this.#liveSince >= STABLE_AFTER_MS) this.#attempt = 0;
     if (this.#state !== 'live') {
-      this.#attempt = 0;
+      this.#liveSince = performance.now();
       this.#lastError = undefined;
       this.#stopNoSignal();
       this.#setState('live', undefined);

@@ -247,6 +247,60 @@ describe('StreamServer', () => {
   });
 });
 
+describe('StreamServer edge cases', () => {
+  test('close() while listen() is still resolving its host leaves no listening socket', async () => {
+    const server = createServer({ source: new FakeSource(), host: 'localhost', port: 0 });
+    const listening = server.listen();
+    await server.close();
+    await assert.rejects(listening, (error: unknown) => isCamcastError(error, 'CLOSED'));
+    assert.equal(server.address === undefined || !(await canConnect(server.address.port)), true);
+  });
+
+  test('with idleTimeoutMs 0 capture starts at listen(), and a rejected certificate starts none', async (t) => {
+    const source = new FakeSource();
+    assert.throws(() => createServer({ source, idleTimeoutMs: 0, tls: { cert: 'x', key: 'y' } }), (e: unknown) => isCamcastError(e, 'BAD_OPTION'));
+    const server = createServer({ source, host: '127.0.0.1', port: 0, idleTimeoutMs: 0 });
+    t.after(() => server.close());
+    await delay(50);
+    assert.equal(source.starts, 0, 'nothing captured before listen()');
+    await server.listen();
+    await until(() => source.running, 'capture started by listen()');
+  });
+
+  test('a stream request after the broadcaster closed gets 503 and is not counted', async (t) => {
+    const { url, server } = await start(t, { source: new FakeSource() });
+    await server.broadcaster.close();
+    const res = await fetchBuffer(`${url}stream.mjpg`);
+    assert.equal(res.status, 503);
+    assert.equal(server.live.viewerCount, 0);
+    await server.close();
+  });
+
+  test('a malformed request behind a stream on the same socket cuts that socket, never writes into the stream', async (t) => {
+    const { port } = await start(t, { source: testPattern({ width: 64, height: 48, fps: 20 }) });
+    const socket = net.connect(port, '127.0.0.1');
+    t.after(() => socket.destroy());
+    let text = '';
+    socket.on('data', (c: Buffer) => (text += c.toString('latin1')));
+    socket.write('GET /stream.mjpg HTTP/1.1\r\nHost: x\r\n\r\n');
+    await until(() => text.includes('Content-Type: image/jpeg'), 'the stream to start');
+    socket.write('BLAH \x00\x01\r\n\r\n');
+    await new Promise<void>((resolve) => socket.once('close', () => resolve()));
+    assert.equal(text.indexOf('HTTP/1.1 400'), -1, 'no 400 inside the multipart body');
+  });
+});
+
+async function canConnect(port: number): Promise<boolean> {
+  return new Promise((resolve) => {
+    const socket = net.connect(port, '127.0.0.1');
+    socket.once('connect', () => {
+      socket.destroy();
+      resolve(true);
+    });
+    socket.once('error', () => resolve(false));
+  });
+}
+
 function jpegOf(mark: number): Buffer {
   // The smallest JPEG push() accepts: SOI, a frame header, EOI.
   return Buffer.from([0xff, 0xd8, 0xff, 0xc0, 0x00, 0x0b, 0x08, 0x00, 0x02, 0x00, 0x02, 0x01, 0x01, 0x11, mark & 0xff, 0xff, 0xd9]);

@@ -56,8 +56,10 @@ export class StreamServer extends TypedEmitter<StreamServerEvents> {
   readonly #host: string;
   readonly #port: number;
   readonly #logger: Logger;
+  readonly #options: StreamServerOptions;
   readonly #sockets = new Set<Socket>();
   #address: ListenAddress | undefined;
+  #listening: Promise<ListenAddress> | undefined;
   #closing: Promise<void> | undefined;
 
   constructor(options: StreamServerOptions = {}) {
@@ -66,15 +68,7 @@ export class StreamServer extends TypedEmitter<StreamServerEvents> {
     this.#host = host;
     this.#port = port;
     this.#logger = logger;
-    // The capture and its handlers are a LiveStream, exactly as a library user mounts them;
-    // this class only adds the viewer page, the URL aliases, access control and the socket.
-    this.live = new LiveStream(source, options);
-    this.source = this.live.source;
-    this.broadcaster = this.live.broadcaster;
-    for (const event of LIVE_EVENTS) {
-      this.live.on(event, (...args: unknown[]) => (this.emit as (e: string, ...a: unknown[]) => void)(event, ...args));
-    }
-    this.routes = new Routes({ live: this.live, cors: options.cors, auth: options.auth, token: options.token, logger });
+    this.#options = options;
     const headersTimeout = options.headersTimeoutMs ?? 10_000;
     const serverOptions: http.ServerOptions = {
       // Slow or idle request senders (slowloris) are cut; a stream response itself has no limit.
@@ -86,7 +80,18 @@ export class StreamServer extends TypedEmitter<StreamServerEvents> {
       noDelay: true,
     };
     this.#scheme = options.tls ? 'https' : 'http';
-    this.#http = options.tls ? createHttpsServer(serverOptions, options.tls, this.routes.handle) : http.createServer(serverOptions, this.routes.handle);
+    // The HTTP(S) server first: a bad certificate must fail before any capture exists.
+    const handle: http.RequestListener = (req, res) => this.routes.handle(req, res);
+    this.#http = options.tls ? createHttpsServer(serverOptions, options.tls, handle) : http.createServer(serverOptions, handle);
+    // The capture and its handlers are a LiveStream, exactly as a library user mounts them;
+    // this class only adds the viewer page, the URL aliases, access control and the socket.
+    this.live = new LiveStream(source, { ...options, captureAtOnce: false });
+    this.source = this.live.source;
+    this.broadcaster = this.live.broadcaster;
+    for (const event of LIVE_EVENTS) {
+      this.live.on(event, (...args: unknown[]) => (this.emit as (e: string, ...a: unknown[]) => void)(event, ...args));
+    }
+    this.routes = new Routes({ live: this.live, cors: options.cors, auth: options.auth, token: options.token, logger });
     this.#http.on('connection', (socket: Socket) => {
       this.#sockets.add(socket);
       socket.once('close', () => this.#sockets.delete(socket));
@@ -98,7 +103,10 @@ export class StreamServer extends TypedEmitter<StreamServerEvents> {
     this.#http.on('tlsClientError', (_error: Error, socket: Socket) => socket.destroy());
     this.#http.on('clientError', (error: NodeJS.ErrnoException, socket: Socket) => {
       // Malformed or oversized requests get a plain 4xx and only their own socket is closed.
-      if (!socket.writable || error.code === 'ECONNRESET') {
+      // A socket already sending a response (a stream) is cut instead: a 4xx there would land
+      // inside the multipart body.
+      const busy = (socket as Socket & { _httpMessage?: { headersSent?: boolean } })._httpMessage?.headersSent === true;
+      if (busy || !socket.writable || error.code === 'ECONNRESET') {
         socket.destroy();
         return;
       }
@@ -112,9 +120,13 @@ export class StreamServer extends TypedEmitter<StreamServerEvents> {
     return this.#address;
   }
 
-  async listen(): Promise<ListenAddress> {
-    if (this.#closing) throw new CamcastError('CLOSED', 'this server was closed; create a new one');
-    if (this.#address) return this.#address;
+  listen(): Promise<ListenAddress> {
+    if (this.#closing) return Promise.reject(new CamcastError('CLOSED', 'this server was closed; create a new one'));
+    this.#listening ??= this.#listen();
+    return this.#listening;
+  }
+
+  async #listen(): Promise<ListenAddress> {
     await new Promise<void>((resolve, reject) => {
       const onError = (error: NodeJS.ErrnoException) => {
         this.#http.off('listening', onListening);
@@ -135,6 +147,13 @@ export class StreamServer extends TypedEmitter<StreamServerEvents> {
     const host = info.address;
     const shown = host.includes(':') ? `[${host}]` : host;
     this.#address = { host, port: info.port, url: `${this.#scheme}://${shown}:${info.port}/` };
+    if (this.#closing) {
+      // close() ran while the address was being looked up: do not leave a listening socket.
+      await new Promise<void>((resolve) => this.#http.close(() => resolve()));
+      throw new CamcastError('CLOSED', 'the server was closed while it was starting to listen');
+    }
+    // With idleTimeoutMs 0 the capture runs from now on, watched or not.
+    if ((this.#options.idleTimeoutMs ?? 10_000) <= 0) this.broadcaster.startCapture();
     return this.#address;
   }
 
@@ -148,6 +167,8 @@ export class StreamServer extends TypedEmitter<StreamServerEvents> {
   }
 
   async #close(): Promise<void> {
+    // A listen() under way settles first, so there is a socket to close (or none for certain).
+    await this.#listening?.catch(() => {});
     const closed = new Promise<void>((resolve) => {
       if (!this.#http.listening) resolve();
       else this.#http.close(() => resolve());

@@ -1,6 +1,8 @@
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
-import { mkdtempSync, rmSync, unlinkSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, unlinkSync } from 'node:fs';
+import http from 'node:http';
+import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, test, type TestContext } from 'node:test';
@@ -121,4 +123,25 @@ describe('source supervision', () => {
     assert.equal(viewer.parts.length >= before + 3, true);
     assert.ok((await statusOf(url)).source.restarts >= 1);
   });
+
+  test('an ffmpeg-decoded HTTP upstream that ends is retried, not taken as the end of the stream', async (t) => {
+    const { path } = makeClip(t, 1);
+    const clip = readFileSync(path);
+    const upstream = http.createServer((_req, res) => res.writeHead(200, { 'Content-Type': 'video/mp4', 'Content-Length': clip.length }).end(clip));
+    t.after(() => new Promise<void>((r) => upstream.close(() => r())));
+    await new Promise<void>((r) => upstream.listen(0, '127.0.0.1', r));
+    const port = (upstream.address() as AddressInfo).port;
+    const { url, server } = await start(t, { source: `http://127.0.0.1:${port}/clip.mp4` });
+    const states: string[] = [];
+    server.on('state', (s) => states.push(s));
+    const viewer = watch(t, `${url}stream.mjpg`);
+    await viewer.waitForParts(3);
+    await until(() => states.includes('retrying'), 'the end of the upstream to count as a failure', 15_000);
+    assert.ok(!states.includes('ended'), `states: ${states}`);
+    assert.match(server.broadcaster.lastError?.message ?? '', /input ended/);
+    await until(() => server.broadcaster.state === 'live', 'the upstream to be read again', 15_000);
+    const before = viewer.parts.length;
+    await viewer.waitForParts(before + 3);
+  });
 });
+

@@ -6,6 +6,7 @@
 export type EventMap = Record<string, unknown[]>;
 
 type AnyListener = (...args: unknown[]) => void;
+type OnceWrapper = AnyListener & { original?: AnyListener };
 
 export class TypedEmitter<Events extends EventMap> {
   readonly #listeners = new Map<keyof Events, Set<AnyListener>>();
@@ -23,7 +24,17 @@ export class TypedEmitter<Events extends EventMap> {
   }
 
   off<E extends keyof Events>(event: E, listener: (...args: Events[E]) => void): this {
-    this.#listeners.get(event)?.delete(listener as unknown as AnyListener);
+    const set = this.#listeners.get(event);
+    if (!set) return this;
+    if (!set.delete(listener as unknown as AnyListener)) {
+      // A once() listener is registered through a wrapper that remembers the original.
+      for (const registered of set) {
+        if ((registered as OnceWrapper).original === listener) {
+          set.delete(registered);
+          break;
+        }
+      }
+    }
     return this;
   }
 
@@ -32,6 +43,7 @@ export class TypedEmitter<Events extends EventMap> {
       this.off(event, wrapped);
       listener(...args);
     };
+    (wrapped as unknown as OnceWrapper).original = listener as unknown as AnyListener;
     return this.on(event, wrapped);
   }
 

@@ -59,28 +59,26 @@ export class StreamEndpoint extends TypedEmitter<StreamEndpointEvents> {
     // Without chunked encoding the body is the raw multipart stream (ended by closing the
     // connection), as every MJPEG client expects and with less per-frame work for us.
     res.useChunkedEncodingByDefault = false;
-    res.writeHead(200, {
-      'Content-Type': this.#encoder.contentType,
-      Connection: 'close',
-      ...NO_CACHE_HEADERS,
-      ...this.#headers,
-    });
+    const head = { 'Content-Type': this.#encoder.contentType, Connection: 'close', ...NO_CACHE_HEADERS, ...this.#headers };
     if (req.method === 'HEAD') {
+      res.writeHead(200, head);
       res.end();
       return;
     }
-    res.socket?.setNoDelay(true);
-    res.write(this.#encoder.preamble);
-
+    // Subscribe before anything is written: if the stream is closed this throws, and the caller
+    // can still answer 503 instead of leaving a half-open stream counted as a viewer.
     const viewer = new MjpegViewer(res, this.#encoder, { id: this.#nextId++, client, scheduler: this.#scheduler });
-    this.#viewers.set(viewer, res);
     const unsubscribe = this.#broadcaster.subscribe(viewer);
+    this.#viewers.set(viewer, res);
     res.once('close', () => {
       unsubscribe();
       viewer.close();
       this.#viewers.delete(viewer);
       this.emit('viewer-left', viewer.info());
     });
+    res.writeHead(200, head);
+    res.socket?.setNoDelay(true);
+    res.write(this.#encoder.preamble);
     this.emit('viewer-joined', viewer.info());
     // A newcomer sees the current picture at once instead of waiting for the next capture.
     const latest = this.#broadcaster.latest;

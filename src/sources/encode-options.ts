@@ -1,3 +1,5 @@
+import { CamcastError } from '../errors.js';
+
 /** What a viewer asks of any source camcast encodes: size, rate and JPEG quality. */
 export interface EncodeOptions {
   readonly width?: number;
@@ -6,4 +8,16 @@ export interface EncodeOptions {
   readonly fps?: number;
   /** JPEG quality 1-100, as in libjpeg and sharp. */
   readonly quality?: number;
+}
+
+/** Throws BAD_OPTION, naming the option and its range, for values ffmpeg would reject or misread. */
+export function validateEncodeOptions({ width, height, fps, quality }: EncodeOptions): void {
+  const check = (name: string, value: number | undefined, ok: (v: number) => boolean, range: string) => {
+    if (value !== undefined && !ok(value)) throw new CamcastError('BAD_OPTION', `${name} must be ${range}, got ${value}`);
+  };
+  const size = (v: number) => Number.isInteger(v) && v >= 16 && v <= 16384;
+  check('width', width, size, 'an integer from 16 to 16384');
+  check('height', height, size, 'an integer from 16 to 16384');
+  check('fps', fps, (v) => Number.isFinite(v) && v > 0 && v <= 240, 'a number above 0 and at most 240');
+  check('quality', quality, (v) => Number.isInteger(v) && v >= 1 && v <= 100, 'an integer from 1 to 100');
 }

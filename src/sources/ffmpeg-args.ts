@@ -40,17 +40,8 @@ export interface UrlArgsOptions extends EncodeOptions {
   readonly ioTimeoutMs?: number;
 }
 
-/** Throws BAD_OPTION, naming the option and its range, for values ffmpeg would reject or misread. */
-export function validateEncodeOptions({ width, height, fps, quality }: EncodeOptions): void {
-  const check = (name: string, value: number | undefined, ok: (v: number) => boolean, range: string) => {
-    if (value !== undefined && !ok(value)) throw new CamcastError('BAD_OPTION', `${name} must be ${range}, got ${value}`);
-  };
-  const size = (v: number) => Number.isInteger(v) && v >= 16 && v <= 16384;
-  check('width', width, size, 'an integer from 16 to 16384');
-  check('height', height, size, 'an integer from 16 to 16384');
-  check('fps', fps, (v) => Number.isFinite(v) && v > 0 && v <= 240, 'a number above 0 and at most 240');
-  check('quality', quality, (v) => Number.isInteger(v) && v >= 1 && v <= 100, 'an integer from 1 to 100');
-}
+export { validateEncodeOptions } from './encode-options.js';
+
 
 /**
  * JPEG quality 1..100 (higher is better) -> the mjpeg encoder's qscale 31..2 (lower is better),

@@ -231,7 +231,13 @@ export class FfmpegProcess {
 export interface FfmpegFeedOptions {
   readonly label: string;
   readonly startTimeoutMs?: number;
+  /** 0 (the default) leaves stall detection to the SourceRunner, which has the user's setting. */
   readonly stallTimeoutMs?: number;
+  /**
+   * What ffmpeg exiting with 0 means. Only a file played once really ends; for a camera or a
+   * network input ffmpeg also exits 0 when its input breaks off, which is a failure to retry.
+   */
+  readonly endOfInput?: 'ended' | 'failed';
   readonly env?: NodeJS.ProcessEnv;
 }
 
@@ -245,7 +251,7 @@ export class FfmpegFeed {
   #process: FfmpegProcess | undefined;
 
   constructor(options: FfmpegFeedOptions) {
-    this.#options = options;
+    this.#options = { stallTimeoutMs: 0, endOfInput: 'failed', ...options };
   }
 
   get running(): boolean {
@@ -254,15 +260,17 @@ export class FfmpegFeed {
 
   async start(sink: FrameSink, ffmpegPath: string, args: readonly string[]): Promise<void> {
     if (this.#process) throw new CamcastError('SOURCE_START_FAILED', `${this.#options.label} is already running`);
+    const { endOfInput, ...processOptions } = this.#options;
     const ffmpeg: FfmpegProcess = new FfmpegProcess({
-      ...this.#options,
+      ...processOptions,
       ffmpegPath,
       args,
       onFrame: (jpeg) => sink.frame({ jpeg, capturedAt: preciseNow(), ...readJpegSize(jpeg) }),
       onExit: (error) => {
         if (this.#process === ffmpeg) this.#process = undefined;
         if (error) sink.failed(error);
-        else sink.ended();
+        else if (endOfInput === 'ended') sink.ended();
+        else sink.failed(new CamcastError('SOURCE_FAILED', `${this.#options.label}: the input ended (ffmpeg exited with code 0)`));
       },
     });
     this.#process = ffmpeg;

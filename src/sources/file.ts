@@ -45,7 +45,7 @@ class FileSource implements Source {
     this.#logger = options.logger ?? silentLogger;
     this.description = `${this.#path} (file${options.loop === false ? '' : ', looping'})`;
     const { startTimeoutMs, stallTimeoutMs } = options;
-    this.#feed = new FfmpegFeed({ label: this.description, startTimeoutMs, stallTimeoutMs });
+    this.#feed = new FfmpegFeed({ label: this.description, startTimeoutMs, stallTimeoutMs, endOfInput: options.loop === false ? 'ended' : 'failed' });
   }
 
   async check(): Promise<void> {

@@ -3,6 +3,7 @@ import { preciseNow } from '../frame.js';
 import type { Logger } from '../logger.js';
 import { silentLogger } from '../logger.js';
 import { encodeJpeg, type RawImage } from '../raster/encode-jpeg.js';
+import { validateEncodeOptions } from './encode-options.js';
 import { readJpegSize } from './jpeg-info.js';
 import type { FrameSink, Source } from './source.js';
 
@@ -28,6 +29,7 @@ export interface PushSource extends Source {
 }
 
 export function push(options: PushOptions = {}): PushSource {
+  validateEncodeOptions({ quality: options.quality });
   return new PushSourceImpl(options);
 }
 

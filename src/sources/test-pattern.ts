@@ -3,7 +3,7 @@ import type { Logger } from '../logger.js';
 import { silentLogger } from '../logger.js';
 import { Canvas, type Rgb } from '../raster/canvas.js';
 import { encodeJpeg } from '../raster/encode-jpeg.js';
-import type { EncodeOptions } from './encode-options.js';
+import { validateEncodeOptions, type EncodeOptions } from './encode-options.js';
 import { FrameClock } from './frame-clock.js';
 import type { FrameSink, Source } from './source.js';
 
@@ -30,6 +30,7 @@ const ORANGE: Rgb = [255, 128, 0];
  * which lets a person or a test see at a glance that frames are live and how late they are.
  */
 export function testPattern(options: TestPatternOptions = {}): Source {
+  validateEncodeOptions(options);
   return new TestPatternSource(options);
 }
 
@@ -86,9 +87,18 @@ class TestPatternSource implements Source {
     }
     const capturedAt = preciseNow();
     const canvas = this.#canvas!;
-    this.#count++;
-    drawFrame(canvas, this.#background!, this.#count, capturedAt, this.#fps);
     const sink = this.#sink;
+    this.#count++;
+    try {
+      drawFrame(canvas, this.#background!, this.#count, capturedAt, this.#fps);
+    } catch (err) {
+      // A throw inside a timer would take the whole process down; the source fails instead.
+      this.#clock?.stop();
+      this.#clock = undefined;
+      this.#sink = undefined;
+      sink?.failed(err instanceof Error ? err : new Error(String(err)));
+      return;
+    }
     this.#encoding = encodeJpeg({ data: canvas.pixels, width: this.#width, height: this.#height, channels: 3 }, this.#quality)
       .then((jpeg) => {
         if (this.#sink === sink && sink) sink.frame({ jpeg, capturedAt, width: this.#width, height: this.#height });

@@ -177,19 +177,39 @@ test('url().start() rejects with the HTTP status; check() calls a 404 SOURCE_NOT
   );
 });
 
-test('url().start() falls back to ffmpeg for a single image/jpeg, then sink.ended()', async (t) => {
+test('url().start() polls a still-image URL (image/jpeg) at the asked rate, one request at a time', async (t) => {
+  let served = 0;
   const { base, requests } = await serve(t, (_req, res) => {
-    res.writeHead(200, { 'content-type': 'image/jpeg', 'content-length': jpegs[2]!.length }).end(jpegs[2]);
+    const jpeg = jpegs[served++ % jpegs.length]!;
+    res.writeHead(200, { 'content-type': 'image/jpeg', 'content-length': jpeg.length }).end(jpeg);
   });
-  const source = url({ url: `${base}/snapshot.jpg`, ffmpegPath: FFMPEG });
+  const source = url({ url: `${base}/snapshot.jpg`, ffmpegPath: '/nonexistent/ffmpeg', fps: 10 });
   t.after(() => source.stop());
   const { sink, frames, failed, ended } = collector();
   await source.start(sink);
-  await waitFor(() => ended() > 0, 10_000, 'sink.ended()');
-  assert.equal(frames.length, 1);
+  await waitFor(() => frames.length >= 5, 10_000, 'five polled pictures');
   assert.deepEqual([frames[0]!.width, frames[0]!.height], [48, 32]);
+  assert.ok(new Set(frames.map((f) => f.jpeg.toString('base64'))).size >= 2, 'new pictures, not the first one repeated');
   assert.deepEqual(failed, []);
-  assert.equal(requests.length, 2, 'our GET, then ffmpeg\'s');
+  assert.equal(ended(), 0);
+  await source.stop();
+  const after = requests.length;
+  await new Promise((r) => setTimeout(r, 300));
+  assert.equal(requests.length, after, 'no polling after stop()');
+});
+
+test('url() polling a still image that starts failing reports sink.failed()', async (t) => {
+  let served = 0;
+  const { base } = await serve(t, (_req, res) => {
+    if (served++ < 2) res.writeHead(200, { 'content-type': 'image/jpeg', 'content-length': jpegs[0]!.length }).end(jpegs[0]);
+    else res.writeHead(500).end();
+  });
+  const source = url({ url: `${base}/snapshot.jpg`, fps: 20 });
+  t.after(() => source.stop());
+  const { sink, failed } = collector();
+  await source.start(sink);
+  await waitFor(() => failed.length > 0, 10_000, 'sink.failed()');
+  assert.match(String(failed[0]), /HTTP 500/);
 });
 
 test('url().start() hands a Digest-protected URL with credentials to ffmpeg, which speaks Digest', async (t) => {

@@ -1,5 +1,6 @@
 import { request as httpRequest, type ClientRequest, type IncomingMessage } from 'node:http';
 import { request as httpsRequest } from 'node:https';
+import { connect } from 'node:net';
 import { CamcastError, describeError } from '../errors.js';
 import { silentLogger, type Logger } from '../logger.js';
 import type { EncodeOptions } from './encode-options.js';
@@ -8,6 +9,7 @@ import { resolveFfmpeg } from './ffmpeg-path.js';
 import { FfmpegFeed } from './ffmpeg-process.js';
 import { MjpegRelay } from './mjpeg-relay.js';
 import { parseBoundary } from './multipart-reader.js';
+import { SnapshotPoller } from './snapshot-poller.js';
 import type { FrameSink, Source } from './source.js';
 
 export interface UrlOptions extends EncodeOptions {
@@ -58,6 +60,7 @@ class UrlSource implements Source {
   #ffmpegPath: string | undefined;
   #relay: MjpegRelay | undefined;
   #connecting: AbortController | undefined;
+  #poller: SnapshotPoller | undefined;
   /** Bumped by every start() and stop(), so a start() that a stop() overtook gives up. */
   #generation = 0;
 
@@ -73,6 +76,7 @@ class UrlSource implements Source {
     const target = this.#parse();
     if (target.protocol === 'rtsp:' || target.protocol === 'rtsps:') {
       await this.#resolveFfmpeg();
+      await this.#checkTcp(target);
       return;
     }
     let opened: Opened;
@@ -107,12 +111,15 @@ class UrlSource implements Source {
   async stop(): Promise<void> {
     this.#generation++;
     this.#connecting?.abort();
-    await Promise.all([this.#relay?.stop(), this.#feed.stop()]);
+    const poller = this.#poller;
+    this.#poller = undefined;
+    await Promise.all([this.#relay?.stop(), this.#feed.stop(), poller?.stop()]);
   }
 
   /** GETs the URL; relays it if it is multipart MJPEG (returns true), else lets ffmpeg have it. */
   async #startHttp(target: URL, sink: FrameSink, generation: number, current: () => void): Promise<boolean> {
-    const { startTimeoutMs = 10_000, stallTimeoutMs = 10_000, maxFrameBytes = 16 * 1024 * 1024 } = this.#options;
+    // Stall detection is the SourceRunner's (it has the user's --stall-timeout); 0 here.
+    const { startTimeoutMs = 10_000, stallTimeoutMs = 0, maxFrameBytes = 16 * 1024 * 1024 } = this.#options;
     const connecting = new AbortController();
     this.#connecting = connecting;
     let opened: Opened;
@@ -129,6 +136,9 @@ class UrlSource implements Source {
     const contentType = response.headers['content-type'] ?? '';
     const boundary = parseBoundary(contentType);
     const ok = response.statusCode !== undefined && response.statusCode >= 200 && response.statusCode < 300;
+    if (!problem && ok && /^image\/jpeg\b/i.test(contentType) && generation === this.#generation) {
+      return this.#startPolling(target, response, sink, startTimeoutMs, maxFrameBytes);
+    }
     if (problem || !ok || boundary === undefined || generation !== this.#generation) {
       request.destroy();
       current();
@@ -152,6 +162,28 @@ class UrlSource implements Source {
     });
     this.#relay = relay;
     await relay.started;
+    return true;
+  }
+
+  /** A still-image URL: poll it at the asked rate (default 2 per second). */
+  async #startPolling(target: URL, first: IncomingMessage, sink: FrameSink, timeoutMs: number, maxFrameBytes: number): Promise<boolean> {
+    this.#logger.debug(`${this.description}: a still image; polling it`);
+    const poller = new SnapshotPoller({
+      get: async (signal) => (await openHttp(target, timeoutMs, signal)).response,
+      sink,
+      label: this.description,
+      fps: this.#options.fps ?? 2,
+      maxFrameBytes,
+      timeoutMs,
+    });
+    this.#poller = poller;
+    try {
+      await poller.deliver(first);
+    } catch (err) {
+      await poller.stop();
+      throw new CamcastError('SOURCE_START_FAILED', describeError(err), { cause: err });
+    }
+    poller.start();
     return true;
   }
 
@@ -186,6 +218,25 @@ class UrlSource implements Source {
       return { code: 'SOURCE_START_FAILED', message: `${said}: put the credentials in the URL (http://user:password@host/...)` };
     }
     return { code: status === 404 || status === 410 ? 'SOURCE_NOT_FOUND' : 'SOURCE_START_FAILED', message: said };
+  }
+
+  /** RTSP is ffmpeg's to speak; check() only makes sure something listens at host:port. */
+  async #checkTcp(target: URL): Promise<void> {
+    const port = Number(target.port || (target.protocol === 'rtsps:' ? 322 : 554));
+    const host = target.hostname.replace(/^\[(.*)\]$/, '$1');
+    const timeoutMs = this.#options.checkTimeoutMs ?? 5000;
+    await new Promise<void>((resolve, reject) => {
+      const socket = connect({ host, port });
+      const done = (error?: Error) => {
+        clearTimeout(timer);
+        socket.destroy();
+        if (error) reject(new CamcastError('SOURCE_NOT_FOUND', `cannot reach ${this.description}: ${describeError(error)}`, { cause: error }));
+        else resolve();
+      };
+      const timer = setTimeout(() => done(new Error(`no answer within ${timeoutMs / 1000} s`)), timeoutMs);
+      socket.once('connect', () => done());
+      socket.once('error', (error) => done(error));
+    });
   }
 
   async #resolveFfmpeg(): Promise<string> {
