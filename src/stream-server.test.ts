@@ -1,5 +1,9 @@
 import assert from 'node:assert/strict';
+import { execFileSync } from 'node:child_process';
+import { mkdtempSync, rmSync } from 'node:fs';
 import net from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { describe, test, type TestContext } from 'node:test';
 import sharp from 'sharp';
 import { isCamcastError } from './errors.js';
@@ -48,6 +52,23 @@ describe('StreamServer', () => {
       assert.equal(meta.width, 160);
       assert.equal(meta.height, 120);
     }
+  });
+
+  test('GET /stream.mjpg sends a video file (made by ffmpeg here) to several viewers', async (t) => {
+    const dir = mkdtempSync(join(tmpdir(), 'camcast-file-'));
+    t.after(() => rmSync(dir, { recursive: true, force: true }));
+    const clip = join(dir, 'clip.mp4');
+    execFileSync(process.env.FFMPEG_PATH ?? 'ffmpeg', ['-hide_banner', '-loglevel', 'error', '-f', 'lavfi', '-i', 'testsrc=duration=2:size=176x144:rate=25', '-pix_fmt', 'yuv420p', clip]);
+    const { url } = await start(t, { source: clip });
+    const clients = [1, 2, 3].map(() => watch(t, `${url}stream.mjpg`));
+    for (const client of clients) {
+      const parts = await client.waitForParts(10, 15_000);
+      const meta = await sharp(parts[9]!.body).metadata();
+      assert.deepEqual([meta.width, meta.height], [176, 144]);
+    }
+    const s = await status(url);
+    assert.equal(s.source.kind, 'file');
+    assert.equal(s.viewers.count, 3);
   });
 
   test('GET /stream.mjpg sends the newest frame at once to a newcomer', async (t) => {

@@ -1,4 +1,5 @@
-import { Canvas, type Rgb } from '../raster/canvas.js';
+import { Canvas } from '../raster/canvas.js';
+import { drawColourBars } from '../raster/colour-bars.js';
 import { encodeJpeg, type RawImage } from '../raster/encode-jpeg.js';
 
 /**
@@ -6,25 +7,12 @@ import { encodeJpeg, type RawImage } from '../raster/encode-jpeg.js';
  * about the size of a real camera frame (~50 KB at 720p, quality 80). Flat test bars alone
  * would compress to a few KB and flatter every figure.
  */
-const BARS: readonly Rgb[] = [
-  [192, 192, 192],
-  [192, 192, 0],
-  [0, 192, 192],
-  [0, 192, 0],
-  [192, 0, 192],
-  [192, 0, 0],
-  [0, 0, 192],
-];
 
 export const FIXTURE_QUALITY = 80;
 
 export function fixtureRaster(width: number, height: number, grain: number): RawImage {
   const canvas = new Canvas(width, height);
-  for (let i = 0; i < BARS.length; i++) {
-    const x0 = Math.round((i * width) / BARS.length);
-    const x1 = Math.round(((i + 1) * width) / BARS.length);
-    canvas.fillRect(x0, 0, x1 - x0, height, BARS[i]!);
-  }
+  drawColourBars(canvas, height);
   // xorshift32: the same grain on every run and machine.
   let s = 0x9e3779b9;
   const px = canvas.pixels;

@@ -126,4 +126,30 @@ describe('camcast CLI', () => {
     r.kill('SIGTERM');
     assert.equal(await r.exited, 0);
   });
+
+  test('an unreachable URL exits 1 with one line naming it', async (t) => {
+    const blocker = net.createServer();
+    await new Promise<void>((r) => blocker.listen(0, '127.0.0.1', r));
+    const port = (blocker.address() as net.AddressInfo).port;
+    await new Promise<void>((r) => blocker.close(() => r()));
+    const r = run(t, ['--source', `http://127.0.0.1:${port}/stream.mjpg`, '--port', '0']);
+    assert.equal(await r.exited, 1);
+    const last = r.stderr().trim().split('\n').at(-1)!;
+    assert.match(last, new RegExp(`^camcast: cannot reach http://127\\.0\\.0\\.1:${port}/stream\\.mjpg`));
+    assert.doesNotMatch(r.stderr(), /\n\s+at /);
+  });
+
+  test('listening beyond loopback without --auth or --token prints a warning; with --token it does not', async (t) => {
+    const open = run(t, ['--source', 'test', '--host', '0.0.0.0', '--port', '0']);
+    await open.waitFor(/viewer page/);
+    assert.match(open.stderr(), /warning: listening on 0\.0\.0\.0 without authentication/);
+    open.kill('SIGTERM');
+    assert.equal(await open.exited, 0);
+    const guarded = run(t, ['--source', 'test', '--host', '0.0.0.0', '--port', '0', '--token', 'abcdefgh12345']);
+    await guarded.waitFor(/viewer page/);
+    assert.doesNotMatch(guarded.stderr(), /without authentication/);
+    guarded.kill('SIGTERM');
+    assert.equal(await guarded.exited, 0);
+  });
 });
+

@@ -72,7 +72,7 @@ async function main(argv: readonly string[]): Promise<number> {
       stopping = true;
       logger.info(`${signal}: shutting down`);
       // Exit on time even if something refuses to close.
-      const force = setTimeout(() => resolve(0), 2500);
+      const force = setTimeout(() => resolve(0), 1800);
       force.unref();
       server.close().then(
         () => resolve(0),

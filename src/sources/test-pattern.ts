@@ -2,6 +2,7 @@ import { preciseNow } from '../frame.js';
 import type { Logger } from '../logger.js';
 import { silentLogger } from '../logger.js';
 import { Canvas, type Rgb } from '../raster/canvas.js';
+import { drawColourBars } from '../raster/colour-bars.js';
 import { encodeJpeg } from '../raster/encode-jpeg.js';
 import { validateEncodeOptions, type EncodeOptions } from './encode-options.js';
 import { FrameClock } from './frame-clock.js';
@@ -11,15 +12,6 @@ export interface TestPatternOptions extends EncodeOptions {
   readonly logger?: Logger;
 }
 
-const BARS: readonly Rgb[] = [
-  [192, 192, 192],
-  [192, 192, 0],
-  [0, 192, 192],
-  [0, 192, 0],
-  [192, 0, 192],
-  [192, 0, 0],
-  [0, 0, 192],
-];
 const WHITE: Rgb = [255, 255, 255];
 const PANEL: Rgb = [16, 16, 16];
 const ORANGE: Rgb = [255, 128, 0];
@@ -120,11 +112,7 @@ class TestPatternSource implements Source {
 function drawBackground(width: number, height: number): Canvas {
   const canvas = new Canvas(width, height);
   const barHeight = Math.round(height * 0.67);
-  for (let i = 0; i < BARS.length; i++) {
-    const x0 = Math.round((i * width) / BARS.length);
-    const x1 = Math.round(((i + 1) * width) / BARS.length);
-    canvas.fillRect(x0, 0, x1 - x0, barHeight, BARS[i]!);
-  }
+  drawColourBars(canvas, barHeight);
   const steps = 16;
   for (let i = 0; i < steps; i++) {
     const v = Math.round((i * 255) / (steps - 1));
