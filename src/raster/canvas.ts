@@ -24,33 +24,44 @@ export class Canvas {
   }
 
   fillRect(x: number, y: number, w: number, h: number, [r, g, b]: Rgb): void {
-    const x0 = Math.max(0, Math.floor(x));
-    const y0 = Math.max(0, Math.floor(y));
-    const x1 = Math.min(this.width, Math.floor(x + w));
-    const y1 = Math.min(this.height, Math.floor(y + h));
-    if (x1 <= x0 || y1 <= y0) return;
-    // Buffer#fill repeats a multi-byte pattern: one native call per row, no per-pixel loop.
-    const color = Buffer.from([r, g, b]);
-    for (let yy = y0; yy < y1; yy++) {
-      const start = (yy * this.width + x0) * 3;
-      this.pixels.fill(color, start, start + (x1 - x0) * 3);
-    }
+    this.#fill(x, y, w, h, Buffer.from([r, g, b]));
   }
 
   /** Draws text with the 5x7 font, each font pixel a `scale` x `scale` square. */
-  drawText(text: string, x: number, y: number, scale: number, color: Rgb): void {
+  drawText(text: string, x: number, y: number, scale: number, [r, g, b]: Rgb): void {
+    // One colour buffer for the whole text and one fill per run of ink in a glyph row: drawing
+    // allocates nothing per pixel, so it leaves no garbage to collect between frames.
+    const color = Buffer.from([r, g, b]);
     const advance = (GLYPH_WIDTH + 1) * scale;
     for (let i = 0; i < text.length; i++) {
       const rows = glyphRows(text[i]!);
       const gx = x + i * advance;
       for (let ry = 0; ry < GLYPH_HEIGHT; ry++) {
         const line = rows[ry]!;
-        for (let rx = 0; rx < GLYPH_WIDTH; rx++) {
-          if (line.charCodeAt(rx) === 35 /* '#' */) {
-            this.fillRect(gx + rx * scale, y + ry * scale, scale, scale, color);
+        let rx = 0;
+        while (rx < GLYPH_WIDTH) {
+          if (line.charCodeAt(rx) !== 35 /* '#' */) {
+            rx++;
+            continue;
           }
+          const start = rx;
+          while (rx < GLYPH_WIDTH && line.charCodeAt(rx) === 35) rx++;
+          this.#fill(gx + start * scale, y + ry * scale, (rx - start) * scale, scale, color);
         }
       }
+    }
+  }
+
+  #fill(x: number, y: number, w: number, h: number, color: Buffer): void {
+    const x0 = Math.max(0, Math.floor(x));
+    const y0 = Math.max(0, Math.floor(y));
+    const x1 = Math.min(this.width, Math.floor(x + w));
+    const y1 = Math.min(this.height, Math.floor(y + h));
+    if (x1 <= x0 || y1 <= y0) return;
+    // Buffer#fill repeats a multi-byte pattern: one native call per row, no per-pixel loop.
+    for (let yy = y0; yy < y1; yy++) {
+      const start = (yy * this.width + x0) * 3;
+      this.pixels.fill(color, start, start + (x1 - x0) * 3);
     }
   }
 
