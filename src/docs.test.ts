@@ -112,3 +112,15 @@ describe('docs/api.md', () => {
     }
   });
 });
+
+describe('README.md', () => {
+  const root = new URL('../', import.meta.url);
+  test('opens with exactly the two command lines, and .ci/run runs the same test line', () => {
+    const [run, testLine, blank] = readFileSync(new URL('README.md', root), 'utf8').split('\n');
+    assert.equal(run!.trim(), 'npm install && npm start');
+    assert.equal(testLine!.trim(), 'npm install && npm test');
+    assert.equal(blank, '');
+    const ci = readFileSync(new URL('.ci/run', root), 'utf8').trim().split('\n');
+    assert.equal(ci.at(-1), testLine!.trim());
+  });
+});

@@ -13,13 +13,18 @@ import { fetchBuffer, openMjpeg } from './testing/mjpeg-client.js';
 const ROOT = fileURLToPath(new URL('../', import.meta.url));
 const TSC = join(ROOT, 'node_modules/typescript/bin/tsc');
 
-/** The five-line program of the README. */
-const FIVE_LINES = `import { createServer, push } from 'camcast';
-const source = push();
-const server = createServer({ source, port: Number(process.env.PORT) });
-console.log((await server.listen()).url);
-setInterval(() => source.push({ data: Buffer.alloc(64 * 48 * 3, 200), width: 64, height: 48, channels: 3 }), 33);
-`;
+/**
+ * The five-line program of the README, taken from it (so the README cannot drift from what is
+ * tested), with its fixed port swapped for one the test picks.
+ */
+const FIVE_LINES = (() => {
+  const readme = readFileSync(join(ROOT, 'README.md'), 'utf8');
+  const block = /## As a library[\s\S]*?```js\n([\s\S]*?)```/.exec(readme)?.[1];
+  if (!block) throw new Error('README.md has no js example under "## As a library"');
+  return block.replace('port: 8080', 'port: Number(process.env.PORT)');
+})();
+// Its data is 320x240 RGB; the test checks that size.
+const FIVE_LINES_SIZE = [320, 240];
 
 /** Uses the types; the @ts-expect-error fails the check if 'camcast' resolved to `any`. */
 const TYPED = `import { createServer, forFastify, isCamcastError, push, stream, type Frame, type LiveStream, type RawImage, type StreamServer } from 'camcast';
@@ -121,6 +126,7 @@ describe('npm pack', () => {
   test('the five-line script streams pushed frames', async (t) => {
     writeFileSync(join(project, 'app.mjs'), FIVE_LINES);
     assert.equal(FIVE_LINES.trim().split('\n').length, 5);
+    assert.match(FIVE_LINES, /Number\(process\.env\.PORT\)/, 'the README example listens on port 8080');
     const child = spawn(process.execPath, ['app.mjs'], { cwd: project, env: { ...process.env, PORT: '0' }, stdio: ['ignore', 'pipe', 'pipe'] });
     t.after(() => child.kill('SIGKILL'));
     let output = '';
@@ -144,7 +150,7 @@ describe('npm pack', () => {
     t.after(() => client.destroy());
     const parts = await client.waitForParts(2);
     const meta = await sharp(parts[1]!.body).metadata();
-    assert.deepEqual([meta.format, meta.width, meta.height], ['jpeg', 64, 48]);
+    assert.deepEqual([meta.format, meta.width, meta.height], ['jpeg', ...FIVE_LINES_SIZE]);
     const shot = await fetchBuffer(`${url}snapshot.jpg`);
     assert.equal(shot.status, 200);
     const page = await fetchBuffer(url);

@@ -196,7 +196,7 @@ export class SourceRunner {
           this.#retryTimer = undefined;
           if (gen !== this.#generation) return;
           this.#restarts++;
-          void this.#launch();
+          this.#launching = this.#launch();
         }, Math.max(0, this.#retryAt! - Date.now()));
       },
       (stopError: unknown) => this.#logger.error(`could not stop ${this.#source.description}: ${describeError(stopError)}`),
