@@ -96,7 +96,7 @@ const LOAD_MODULE = new URL('./load-child.js', import.meta.url);
 const MB = 1024 * 1024;
 
 export function startServer(kind: ServerKind, jpegPath: string, fps: number, sockets: number): Child {
-  // BENCH_SERVER_NODE_ARGS passes Node flags to the server only, e.g. '--cpu-prof --cpu-prof-dir=/tmp/prof'.
+  // BENCH_SERVER_NODE_ARGS passes Node flags to the server only, e.g. '--cpu-prof --cpu-prof-dir=prof'.
   const execArgv = process.env.BENCH_SERVER_NODE_ARGS?.split(' ').filter(Boolean) ?? [];
   return new Child(`${kind} server`, SERVER_MODULE, [kind, jpegPath, String(fps)], { nofile: nofileFor(sockets + 256), execArgv });
 }
