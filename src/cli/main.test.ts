@@ -142,7 +142,7 @@ describe('camcast CLI', () => {
   test('listening beyond loopback without --auth or --token prints a warning; with --token it does not', async (t) => {
     const open = run(t, ['--source', 'test', '--host', '0.0.0.0', '--port', '0']);
     await open.waitFor(/viewer page/);
-    assert.match(open.stderr(), /warning: listening on 0\.0\.0\.0 without authentication/);
+    assert.match(open.stderr(), /warning: listening on 0\.0\.0\.0 without authentication[\s\S]*viewer page/);
     open.kill('SIGTERM');
     assert.equal(await open.exited, 0);
     const guarded = run(t, ['--source', 'test', '--host', '0.0.0.0', '--port', '0', '--token', 'abcdefgh12345']);

@@ -5,7 +5,7 @@ import sharp from 'sharp';
 import { describeError } from '../errors.js';
 import { openSource } from '../sources/index.js';
 import { resolveFfmpeg } from '../sources/ffmpeg-path.js';
-import { createServer } from '../stream-server.js';
+import { createServer, type StreamServer } from '../stream-server.js';
 import { packageVersion } from '../version.js';
 import { parseCliArgs, USAGE } from './args.js';
 import { consoleLogger } from './console-logger.js';
@@ -24,6 +24,28 @@ async function main(argv: readonly string[]): Promise<number> {
   const logger = consoleLogger(options.logLevel);
   // A long-running streamer must not keep decoded images around; sharp caches them by default.
   sharp.cache(false);
+
+  // Signal handlers first: without one Node dies at once on SIGTERM, even while starting up.
+  let server: StreamServer | undefined;
+  let exit: (code: number) => void = () => {};
+  const stopped = new Promise<number>((resolve) => (exit = resolve));
+  let stopping = false;
+  const stop = (signal: string) => {
+    if (stopping) return;
+    stopping = true;
+    logger.info(`${signal}: shutting down`);
+    // Exit on time even if something refuses to close.
+    setTimeout(() => exit(0), 1800).unref();
+    (server?.close() ?? Promise.resolve()).then(
+      () => exit(0),
+      (error: unknown) => {
+        logger.error(describeError(error));
+        exit(1);
+      },
+    );
+  };
+  process.once('SIGINT', () => stop('SIGINT'));
+  process.once('SIGTERM', () => stop('SIGTERM'));
 
   const encode = { width: options.width, height: options.height, fps: options.fps, quality: options.quality };
   let ffmpegPath: string | undefined;
@@ -45,7 +67,7 @@ async function main(argv: readonly string[]): Promise<number> {
   await source.check?.();
   const tls = options.tlsCert && options.tlsKey ? { cert: readPem(options.tlsCert, '--tls-cert'), key: readPem(options.tlsKey, '--tls-key') } : undefined;
 
-  const server = createServer({
+  server = createServer({
     source,
     host: options.host,
     port: options.port,
@@ -59,32 +81,15 @@ async function main(argv: readonly string[]): Promise<number> {
     logger,
   });
   const address = await server.listen();
-  logger.info(`camcast ${packageVersion()}: streaming ${source.description} (${reason})`);
-  logger.info(`viewer page ${address.url}  stream ${address.url}stream.mjpg  snapshot ${address.url}snapshot.jpg  status ${address.url}api/status`);
+  if (stopping) return stopped;
+  // Before the URL lines, so whoever reads up to them has seen it.
   if (!isLoopback(options.host) && !options.auth && !options.token) {
     logger.warn(`listening on ${options.host} without authentication: anyone who can reach this machine can watch (use --auth or --token)`);
   }
+  logger.info(`camcast ${packageVersion()}: streaming ${source.description} (${reason})`);
+  logger.info(`viewer page ${address.url}  stream ${address.url}stream.mjpg  snapshot ${address.url}snapshot.jpg  status ${address.url}api/status`);
 
-  return new Promise<number>((resolve) => {
-    let stopping = false;
-    const stop = (signal: string) => {
-      if (stopping) return;
-      stopping = true;
-      logger.info(`${signal}: shutting down`);
-      // Exit on time even if something refuses to close.
-      const force = setTimeout(() => resolve(0), 1800);
-      force.unref();
-      server.close().then(
-        () => resolve(0),
-        (error: unknown) => {
-          logger.error(describeError(error));
-          resolve(1);
-        },
-      );
-    };
-    process.once('SIGINT', () => stop('SIGINT'));
-    process.once('SIGTERM', () => stop('SIGTERM'));
-  });
+  return stopped;
 }
 
 function readPem(path: string, flag: string): Buffer {
