@@ -9,6 +9,7 @@ import { describe, test, type TestContext } from 'node:test';
 import { testPattern } from './sources/test-pattern.js';
 import { createServer, type StreamServerOptions } from './stream-server.js';
 import { fetchBuffer, openMjpeg } from './testing/mjpeg-client.js';
+import { seededRandom } from './testing/seeded-random.js';
 
 async function start(t: TestContext, options: StreamServerOptions = {}) {
   const server = createServer({ source: testPattern({ width: 64, height: 48, fps: 20 }), host: '127.0.0.1', port: 0, ...options });
@@ -157,11 +158,8 @@ describe('hostile and broken requests', () => {
 
   test('random paths, methods, headers and query strings only ever get 4xx (bounded fuzz)', async (t) => {
     const { url, port } = await start(t, { snapshotTimeoutMs: 2000 });
-    let seed = 12345;
-    const rand = (n: number) => {
-      seed = (seed * 1103515245 + 12345) & 0x7fffffff;
-      return seed % n;
-    };
+    const random = seededRandom(12345);
+    const rand = (n: number) => Math.floor(random() * n);
     const pick = <T>(xs: readonly T[]) => xs[rand(xs.length)]!;
     const chars = 'abc/._-%?&=;:~!$\'()*+,@[]{}|\\^`"<> \t01235AZ\u00e9';
     const junk = (n: number) => Array.from({ length: n }, () => chars[rand(chars.length)]).join('');

@@ -5,6 +5,7 @@ import net from 'node:net';
 import { describe, test, type TestContext } from 'node:test';
 import { fileURLToPath } from 'node:url';
 import { fetchBuffer } from '../testing/mjpeg-client.js';
+import { Notifier } from '../testing/notifier.js';
 
 const MAIN = fileURLToPath(new URL('./main.js', import.meta.url));
 
@@ -22,17 +23,17 @@ function run(t: TestContext, args: string[], env: NodeJS.ProcessEnv = {}): Run {
   t.after(() => child.kill('SIGKILL'));
   let stderr = '';
   let stdout = '';
-  const waiters = new Set<() => void>();
+  const changes = new Notifier();
   child.stderr.on('data', (c: Buffer) => {
     stderr += c.toString();
-    waiters.forEach((w) => w());
+    changes.notify();
   });
   child.stdout.on('data', (c: Buffer) => (stdout += c.toString()));
   const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
   const killer = setTimeout(() => child.kill('SIGKILL'), 30_000);
   void exited.then(() => {
     clearTimeout(killer);
-    waiters.forEach((w) => w());
+    changes.notify();
   });
   return {
     stderr: () => stderr,
@@ -40,21 +41,16 @@ function run(t: TestContext, args: string[], env: NodeJS.ProcessEnv = {}): Run {
     exited,
     kill: (signal = 'SIGTERM') => child.kill(signal),
     waitFor(pattern, timeoutMs = 15_000) {
-      return new Promise((resolve, reject) => {
-        const timer = setTimeout(() => done(() => reject(new Error(`no ${pattern} in stderr: ${stderr}`))), timeoutMs);
-        const check = () => {
+      return changes.until(
+        () => {
           const match = pattern.exec(stderr);
-          if (match) done(() => resolve(match));
-          else if (child.exitCode !== null) done(() => reject(new Error(`exited ${child.exitCode} without ${pattern}: ${stderr}`)));
-        };
-        const done = (settle: () => void) => {
-          clearTimeout(timer);
-          waiters.delete(check);
-          settle();
-        };
-        waiters.add(check);
-        check();
-      });
+          if (match) return match;
+          if (child.exitCode !== null) throw new Error(`exited ${child.exitCode} without ${pattern}: ${stderr}`);
+          return undefined;
+        },
+        timeoutMs,
+        () => new Error(`no ${pattern} in stderr: ${stderr}`),
+      );
     },
   };
 }

@@ -2,6 +2,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import sharp, { type JpegOptions } from 'sharp';
 import { JpegSplitter } from './jpeg-splitter.js';
+import { seededRandom } from '../testing/seeded-random.js';
 
 /** A noisy picture, so the entropy-coded data is long and full of FF 00 stuffing. */
 async function noisyJpeg(width: number, height: number, options: JpegOptions = {}): Promise<Buffer> {
@@ -62,16 +63,6 @@ function bytewise(data: Buffer): Buffer[] {
   return Array.from({ length: data.length }, (_, i) => data.subarray(i, i + 1));
 }
 
-function mulberry32(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 const baseline = await noisyJpeg(64, 48);
 const progressive = await noisyJpeg(40, 24, { progressive: true });
@@ -211,7 +202,7 @@ test('new JpegSplitter() throws a RangeError for a nonsense maxFrameBytes', () =
 });
 
 test('push() survives seeded random streams with bounded memory (fuzz, 300 runs)', () => {
-  const random = mulberry32(0xc0ffee);
+  const random = seededRandom(0xc0ffee);
   const pick = <T>(items: readonly T[]): T => items[Math.floor(random() * items.length)]!;
   const noise = (length: number): Buffer =>
     Buffer.from(Array.from({ length }, () => pick([0xff, 0xd8, 0xd9, 0xda, 0x00, Math.floor(random() * 256)])));
@@ -248,7 +239,7 @@ test('push() survives seeded random streams with bounded memory (fuzz, 300 runs)
 });
 
 test('push() recovers every frame from seeded random chunking of frames and FF-free garbage', () => {
-  const random = mulberry32(42);
+  const random = seededRandom(42);
   for (let run = 0; run < 100; run++) {
     const frames = Array.from({ length: 5 }, () => expected[Math.floor(random() * expected.length)]!);
     const data = Buffer.concat(frames.flatMap((f) => [Buffer.from('\r\n--x\r\n'.repeat(Math.floor(random() * 3))), f]));

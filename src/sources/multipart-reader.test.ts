@@ -2,17 +2,8 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import sharp from 'sharp';
 import { MultipartReader, parseBoundary, type MultipartPart } from './multipart-reader.js';
+import { seededRandom } from '../testing/seeded-random.js';
 
-function mulberry32(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 async function jpeg(width: number, background: string): Promise<Buffer> {
   return sharp({ create: { width, height: 16, channels: 3, background } }).jpeg().toBuffer();
@@ -163,7 +154,7 @@ test('push() keeps a small buffer while reading 1 MB without any delimiter', () 
 });
 
 test('push() survives seeded random bodies with bounded buffers (fuzz, 300 runs)', () => {
-  const random = mulberry32(7);
+  const random = seededRandom(7);
   const maxPartBytes = 3000;
   const maxHeaderBytes = 512;
   const bound = maxPartBytes + maxHeaderBytes + 1024;

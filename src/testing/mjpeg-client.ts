@@ -1,4 +1,5 @@
 import http from 'node:http';
+import { Notifier } from './notifier.js';
 import { StrictMultipartParser, type StrictPart } from './strict-multipart.js';
 
 export interface ReceivedPart extends StrictPart {
@@ -24,8 +25,8 @@ export function openMjpeg(url: string, { keepBodies = true }: { keepBodies?: boo
   const parts: ReceivedPart[] = [];
   let failure: Error | undefined;
   let ended = false;
-  const waiters = new Set<() => void>();
-  const wake = () => waiters.forEach((w) => w());
+  const changes = new Notifier();
+  const wake = () => changes.notify();
   let res: http.IncomingMessage | undefined;
   const req = http.get(url, { agent: false });
   const response = new Promise<http.IncomingMessage>((resolve, reject) => {
@@ -80,21 +81,16 @@ export function openMjpeg(url: string, { keepBodies = true }: { keepBodies?: boo
     parts,
     closed,
     waitForParts(count, timeoutMs = 10_000) {
-      return new Promise((resolve, reject) => {
-        const check = () => {
-          if (failure) done(() => reject(failure));
-          else if (parts.length >= count) done(() => resolve(parts.slice(0, count)));
-          else if (ended) done(() => reject(new Error(`stream ended after ${parts.length} of ${count} parts`)));
-        };
-        const timer = setTimeout(() => done(() => reject(new Error(`only ${parts.length} of ${count} parts within ${timeoutMs} ms`))), timeoutMs);
-        const done = (settle: () => void) => {
-          clearTimeout(timer);
-          waiters.delete(check);
-          settle();
-        };
-        waiters.add(check);
-        check();
-      });
+      return changes.until(
+        () => {
+          if (failure) throw failure;
+          if (parts.length >= count) return parts.slice(0, count);
+          if (ended) throw new Error(`stream ended after ${parts.length} of ${count} parts`);
+          return undefined;
+        },
+        timeoutMs,
+        () => new Error(`only ${parts.length} of ${count} parts within ${timeoutMs} ms`),
+      );
     },
     pause: () => res?.pause(),
     resume: () => res?.resume(),
