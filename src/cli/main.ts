@@ -48,22 +48,19 @@ async function main(argv: readonly string[]): Promise<number> {
   process.once('SIGTERM', () => stop('SIGTERM'));
 
   const encode = { width: options.width, height: options.height, fps: options.fps, quality: options.quality };
-  let ffmpegPath: string | undefined;
-  const probe = openSource(options.source, { ...encode, loop: options.loop, logger });
-  if (probe.source.kind !== 'test' && probe.source.kind !== 'push') {
+  const { source, reason } = openSource(options.source, { ...encode, loop: options.loop, logger });
+  // Sources find ffmpeg themselves when they start; resolving it here says which one at startup
+  // and fails at once when it is missing.
+  if (source.kind !== 'test' && source.kind !== 'push') {
     try {
       const ffmpeg = await resolveFfmpeg({ env: process.env });
-      ffmpegPath = ffmpeg.path;
       logger.info(`ffmpeg: ${ffmpeg.path} (from ${ffmpeg.origin})`);
     } catch (error) {
       // An HTTP MJPEG upstream is relayed without ffmpeg; everything else needs it.
-      if (probe.source.kind !== 'url') throw error;
-      logger.warn(`${describeError(error)}; only MJPEG upstreams can be relayed without it`);
+      if (source.kind !== 'url') throw error;
+      logger.warn(`${describeError(error)}; only MJPEG upstreams and still images can be read without it`);
     }
   }
-  const { source, reason } = ffmpegPath
-    ? openSource(options.source, { ...encode, loop: options.loop, logger, ffmpegPath })
-    : probe;
   await source.check?.();
   const tls = options.tlsCert && options.tlsKey ? { cert: readPem(options.tlsCert, '--tls-cert'), key: readPem(options.tlsKey, '--tls-key') } : undefined;
 

@@ -1,6 +1,6 @@
 import { readFileSync } from 'node:fs';
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import type { LiveStream } from '../live-stream.js';
+import type { SourceState } from '../source-runner.js';
 import { describeError } from '../errors.js';
 import type { Logger } from '../logger.js';
 import { silentLogger } from '../logger.js';
@@ -39,9 +39,19 @@ const ACTIONS: ReadonlyMap<string, Route> = new Map([
 
 const ALLOW = 'GET, HEAD, OPTIONS';
 
+type Handler = (req: IncomingMessage, res: ServerResponse) => void;
+
+/** What the routes serve: a capture's handlers and its state (a LiveStream is one). */
+export interface RouteTargets {
+  readonly mjpeg: Handler;
+  readonly snapshot: Handler;
+  readonly status: Handler;
+  readonly broadcaster: { readonly state: SourceState };
+}
+
 export interface RoutesOptions extends AccessOptions {
   /** The capture and its stream, snapshot and status handlers. */
-  readonly live: LiveStream;
+  readonly live: RouteTargets;
   /** Origin allowed by CORS ('*' for any); undefined = no CORS headers. */
   readonly cors?: string;
   readonly logger?: Logger;
@@ -49,7 +59,7 @@ export interface RoutesOptions extends AccessOptions {
 
 /** The server's URL map: the viewer page, the aliases, access control and CORS. */
 export class Routes {
-  readonly #live: LiveStream;
+  readonly #live: RouteTargets;
   readonly #corsHeaders: Readonly<Record<string, string>>;
   readonly #logger: Logger;
   readonly #page: Buffer;

@@ -11,8 +11,6 @@ export interface StreamEndpointOptions {
   /** 0 = unlimited. */
   readonly maxViewers?: number;
   readonly boundary?: string;
-  /** Extra headers for every stream response (CORS). */
-  readonly headers?: Readonly<Record<string, string>>;
 }
 
 export type StreamEndpointEvents = {
@@ -31,16 +29,14 @@ export class StreamEndpoint extends TypedEmitter<StreamEndpointEvents> {
   readonly #encoder: MultipartEncoder;
   /** Shared by every viewer: a frame's writes go out in slices, so accept() keeps up. */
   readonly #scheduler = new WriteScheduler();
-  readonly #headers: Readonly<Record<string, string>>;
   readonly #viewers = new Map<MjpegViewer, ServerResponse>();
   #nextId = 1;
 
-  constructor({ broadcaster, maxViewers = 0, boundary, headers = {} }: StreamEndpointOptions) {
+  constructor({ broadcaster, maxViewers = 0, boundary }: StreamEndpointOptions) {
     super();
     this.#broadcaster = broadcaster;
     this.#maxViewers = maxViewers;
     this.#encoder = new MultipartEncoder(boundary);
-    this.#headers = headers;
   }
 
   get viewerCount(): number {
@@ -59,7 +55,8 @@ export class StreamEndpoint extends TypedEmitter<StreamEndpointEvents> {
     // Without chunked encoding the body is the raw multipart stream (ended by closing the
     // connection), as every MJPEG client expects and with less per-frame work for us.
     res.useChunkedEncodingByDefault = false;
-    const head = { 'Content-Type': this.#encoder.contentType, Connection: 'close', ...NO_CACHE_HEADERS, ...this.#headers };
+    // Headers set earlier with setHeader (CORS, by the routes) are merged in by writeHead.
+    const head = { 'Content-Type': this.#encoder.contentType, Connection: 'close', ...NO_CACHE_HEADERS };
     if (req.method === 'HEAD') {
       res.writeHead(200, head);
       res.end();
