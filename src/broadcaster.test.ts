@@ -81,6 +81,49 @@ describe('Broadcaster', () => {
     assert.deepEqual(got, [1, 2]);
   });
 
+  test('each frame starts the fan-out at a different subscriber, so none is always told last', async (t) => {
+    const { source, broadcaster } = setup(t);
+    const subscribers = 10;
+    const frames = 200;
+    const order: number[][] = [];
+    for (let id = 0; id < subscribers; id++) {
+      broadcaster.subscribe({
+        frame: (f) => {
+          (order[f.seq - 1] ??= []).push(id);
+        },
+      });
+    }
+    await until(() => source.running, 'start');
+    for (let i = 0; i < frames; i++) source.emit();
+    assert.equal(order.length, frames);
+    const last = new Array<number>(subscribers).fill(0);
+    for (const told of order) {
+      assert.deepEqual([...told].sort((a, b) => a - b), [...Array(subscribers).keys()], 'every subscriber, once per frame');
+      last[told.at(-1)!]!++;
+    }
+    // Evenly spread: each one is last about frames / subscribers = 20 times.
+    for (const [id, times] of last.entries()) assert.ok(times >= 15 && times <= 25, `subscriber ${id} was last ${times} times`);
+  });
+
+  test('a subscriber that leaves during a fan-out is not told of that frame', async (t) => {
+    const { source, broadcaster } = setup(t);
+    const told: string[] = [];
+    let unsubscribeB = () => {};
+    broadcaster.subscribe({
+      frame: () => {
+        told.push('a');
+        unsubscribeB();
+      },
+    });
+    unsubscribeB = broadcaster.subscribe({ frame: () => told.push('b') });
+    await until(() => source.running, 'start');
+    for (let i = 0; i < 5; i++) source.emit();
+    // b hears of frames only while a has not run first in that frame's fan-out.
+    assert.equal(told.filter((x) => x === 'a').length, 5);
+    assert.ok(told.indexOf('b') === -1 || told.indexOf('b') < told.indexOf('a'), told.join(','));
+    assert.ok(told.filter((x) => x === 'b').length <= 1, told.join(','));
+  });
+
   test('nextFrame() starts an idle source, resolves with a fresh frame and lingers like a viewer', async (t) => {
     const { source, broadcaster } = setup(t, { idleTimeoutMs: 100 });
     const next = broadcaster.nextFrame({ timeoutMs: 2000 });

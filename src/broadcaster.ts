@@ -43,6 +43,9 @@ export interface BroadcasterStatus {
   readonly subscribers: number;
 }
 
+/** The fractional part of the golden ratio: successive multiples fill [0, 1) evenly. */
+const GOLDEN_RATIO_STEP = 0.6180339887498949;
+
 /**
  * Holds the newest frame and the subscribers of one source, and nothing else: no sockets, no
  * source details. The source runs only while someone watches (plus a linger), and every frame
@@ -52,6 +55,12 @@ export class Broadcaster extends TypedEmitter<BroadcasterEvents> {
   readonly source: Source;
   readonly #runner: SourceRunner;
   readonly #subscribers = new Set<Subscriber>();
+  /**
+   * The subscribers as an array for the fan-out, rebuilt at the first frame after a subscribe or
+   * unsubscribe (so a burst of thousands of them costs one copy) and never changed in place, so
+   * a frame goes out over the array it started with.
+   */
+  #order: readonly Subscriber[] | undefined;
   readonly #idleTimeoutMs: number;
   readonly #logger: Logger;
   readonly #meter = new RateMeter();
@@ -99,6 +108,7 @@ export class Broadcaster extends TypedEmitter<BroadcasterEvents> {
   subscribe(subscriber: Subscriber): () => void {
     if (this.#closed) throw new CamcastError('CLOSED', 'the stream is closed');
     this.#subscribers.add(subscriber);
+    this.#order = undefined;
     clearTimeout(this.#idleTimer);
     this.#idleTimer = undefined;
     this.#runner.start();
@@ -182,6 +192,7 @@ export class Broadcaster extends TypedEmitter<BroadcasterEvents> {
 
   #unsubscribe(subscriber: Subscriber): void {
     if (!this.#subscribers.delete(subscriber)) return;
+    this.#order = undefined;
     this.emit('subscribers', this.#subscribers.size);
     if (this.#subscribers.size > 0 || this.#idleTimeoutMs <= 0 || this.#closed) return;
     clearTimeout(this.#idleTimer);
@@ -207,7 +218,17 @@ export class Broadcaster extends TypedEmitter<BroadcasterEvents> {
       this.#frames++;
       this.#meter.record();
     }
-    for (const subscriber of this.#subscribers) {
+    // Each frame starts the fan-out at a different subscriber. Viewers are written in the order
+    // they are told, so when the machine cannot write a frame to everyone before the next one
+    // comes, the ones told last skip it; a fixed order would make the same viewers skip every
+    // time. Golden-ratio steps spread the starting point evenly over any number of subscribers.
+    const order = (this.#order ??= [...this.#subscribers]);
+    const count = order.length;
+    const first = Math.floor(((frame.seq * GOLDEN_RATIO_STEP) % 1) * count);
+    for (let i = 0; i < count; i++) {
+      const subscriber = order[(first + i) % count]!;
+      // A subscriber that left during this fan-out (another one's frame() ended it) is skipped.
+      if (!this.#subscribers.has(subscriber)) continue;
       try {
         subscriber.frame(frame);
       } catch (error) {

@@ -4,12 +4,13 @@
  */
 import { monitorEventLoopDelay, performance as perf } from 'node:perf_hooks';
 import sharp from 'sharp';
-import { encodeJpeg, type RawImage } from '../raster/encode-jpeg.js';
+import { encodeJpeg, jpegEncoder, jpegEncoders, type RawImage } from '../raster/encode-jpeg.js';
 import { FrameClock } from '../sources/frame-clock.js';
 import { push } from '../sources/push.js';
 import { testPattern } from '../sources/test-pattern.js';
 import { fixtureRaster, FIXTURE_QUALITY } from './fixture.js';
 import { serveCommands } from './ipc.js';
+import { LoopBlockProbe } from './loop-block.js';
 
 sharp.cache(false);
 
@@ -31,6 +32,8 @@ export interface SourceRun {
   readonly cpuPercent: number;
   readonly loopDelayMaxMs: number;
   readonly loopDelayP99Ms: number;
+  /** The longest stretch of main-thread CPU time between two ticks of a 1 ms timer (see LoopBlockProbe). */
+  readonly loopCpuBlockMaxMs: number | undefined;
   /** Event-loop busy time per frame (eventLoopUtilization), less the idle loop's own: the JS work each frame costs. */
   readonly loopBusyPerFrameMs: number;
   /** For the idle run: the loop's busy milliseconds. */
@@ -108,9 +111,12 @@ async function runSource(kind: 'test' | 'push' | 'idle', raw: RawImage, fps: num
     };
   }
   loop.enable();
+  const probe = new LoopBlockProbe();
+  probe.start();
   const elu0 = perf.eventLoopUtilization();
   await new Promise((resolve) => setTimeout(resolve, seconds * 1000));
   const elu = perf.eventLoopUtilization(elu0);
+  const blocks = probe.stop();
   loop.disable();
   await stop();
   const s = (performance.now() - start) / 1000;
@@ -121,6 +127,7 @@ async function runSource(kind: 'test' | 'push' | 'idle', raw: RawImage, fps: num
     cpuPercent: ((cpu.user + cpu.system) / 1e6 / s) * 100,
     loopDelayMaxMs: loop.max / 1e6,
     loopDelayP99Ms: loop.percentile(99) / 1e6,
+    loopCpuBlockMaxMs: blocks.cpuMaxMs,
     loopBusyPerFrameMs: frames > 0 ? Math.max(0, elu.active - idleActivePerSecond * seconds) / frames : NaN,
     ...(kind === 'push' ? { pushMaxMs } : {}),
     ...(kind === 'idle' ? { idleActiveMs: elu.active } : {}),
@@ -131,19 +138,22 @@ serveCommands({
   run: async ({ width, height, grain, seconds, fps }) => {
     const raw = fixtureRaster(width as number, height as number, grain as number);
     const s = seconds as number;
-    const plain = (r: RawImage) =>
+    // sharp's own defaults (Huffman optimisation on), to show what encodeJpeg's choice saves.
+    const sharpDefaults = (r: RawImage) =>
       sharp(r.data, { raw: { width: r.width, height: r.height, channels: r.channels } })
-        .jpeg({ quality: FIXTURE_QUALITY, chromaSubsampling: '4:2:0', optimiseCoding: false })
+        .jpeg({ quality: FIXTURE_QUALITY, chromaSubsampling: '4:2:0' })
         .toBuffer();
     return {
       sharpConcurrency: sharp.concurrency(),
+      encoder: jpegEncoder,
       idle: await runSource('idle', raw, fps as number, Math.min(s, 2)).then((idle) => {
         idleActivePerSecond = idle.idleActiveMs! / Math.min(s, 2);
         return idle;
       }),
       encodeJpeg: await measure(raw, s, 1, (r) => encodeJpeg(r, FIXTURE_QUALITY)),
       encodeJpeg2: await measure(raw, s, 2, (r) => encodeJpeg(r, FIXTURE_QUALITY)),
-      sharpNoOptimise: await measure(raw, s, 1, plain),
+      ...(jpegEncoder === 'sharp' ? {} : { sharpFallback: await measure(raw, s, 1, (r) => jpegEncoders.get('sharp')!(r, FIXTURE_QUALITY)) }),
+      sharpDefaults: await measure(raw, s, 1, sharpDefaults),
       testPattern: await runSource('test', raw, fps as number, s),
       pushRaw: await runSource('push', raw, fps as number, s),
     };

@@ -30,12 +30,16 @@ export interface EncodeResult {
   readonly failure?: string;
   readonly tjbench: TjbenchRun | { readonly missing: string };
   readonly sharpConcurrency?: number;
+  /** The library encodeJpeg() used. */
+  readonly encoder?: string;
   /** camcast's encodeJpeg(), one frame at a time. */
   readonly encodeJpeg?: EncodeRun;
   /** encodeJpeg() with two frames in flight. */
   readonly encodeJpeg2?: EncodeRun;
-  /** sharp with optimiseCoding off, as tjbench encodes (plain Huffman tables). */
-  readonly sharpNoOptimise?: EncodeRun;
+  /** The sharp fallback (as encodeJpeg calls it), when encodeJpeg uses libjpeg-turbo. */
+  readonly sharpFallback?: EncodeRun;
+  /** sharp with its default JPEG settings (Huffman optimisation on), for comparison. */
+  readonly sharpDefaults?: EncodeRun;
   /** The event loop with nothing to do: the measurement's noise floor on this machine. */
   readonly idle?: SourceRun;
   readonly testPattern?: SourceRun;
@@ -51,7 +55,7 @@ export async function runEncode(o: EncodeOptions): Promise<EncodeResult[]> {
   for (const [width, height] of o.sizes) {
     o.log(`encode ${width}x${height}: tjbench...`);
     const tj = await tjbench(width, height, o);
-    o.log(`encode ${width}x${height}: sharp...`);
+    o.log(`encode ${width}x${height}: encodeJpeg and sharp...`);
     const child = new Child('encoder', ENCODE_MODULE);
     try {
       await child.ready;
@@ -62,9 +66,11 @@ export async function runEncode(o: EncodeOptions): Promise<EncodeResult[]> {
         height,
         tjbench: tj,
         sharpConcurrency: r.sharpConcurrency,
+        encoder: r.encoder,
+        sharpFallback: r.sharpFallback,
         encodeJpeg: r.encodeJpeg,
         encodeJpeg2: r.encodeJpeg2,
-        sharpNoOptimise: r.sharpNoOptimise,
+        sharpDefaults: r.sharpDefaults,
         idle: r.idle,
         testPattern: r.testPattern,
         pushRaw: r.pushRaw,

@@ -64,6 +64,27 @@ export interface FanoutPoint {
   readonly otherBusyPercent: number;
   /** Connections the kernel dropped from a full listen queue during this point (machine-wide). */
   readonly listenOverflows: number;
+  /** When the point was run several times: every run's fps, in the order they ran. This point is the median one. */
+  readonly runs?: readonly RunFps[];
+}
+
+export interface RunFps {
+  readonly fpsMedian: number;
+  readonly fpsMin: number;
+  readonly fpsMean: number;
+  readonly failure?: string;
+}
+
+/**
+ * The run with the median fps mean (which counts starved viewers), carrying every run's fps so
+ * the report shows the spread. A failed run ranks lowest.
+ */
+export function medianRun(points: readonly FanoutPoint[]): FanoutPoint {
+  if (points.length === 1) return points[0]!;
+  const rank = (p: FanoutPoint) => (p.failure ? -Infinity : p.fpsMean);
+  const sorted = [...points].sort((a, b) => rank(a) - rank(b));
+  const runs = points.map(({ fpsMedian, fpsMin, fpsMean, failure }) => ({ fpsMedian, fpsMin, fpsMean, ...(failure ? { failure } : {}) }));
+  return { ...sorted[Math.floor((sorted.length - 1) / 2)]!, runs };
 }
 
 interface LoadReport extends Reply {

@@ -1,9 +1,10 @@
 import { encodeTable, fanoutTable, sourcesTable, stalledTable, targetsTable, type BenchResults } from './report.js';
+import { SATURATED_VIEWERS } from './args.js';
 
 /** BENCHMARKS.md: the figures of one full run, with how they were taken. */
 export function markdown(r: BenchResults): string {
   const m = r.machine;
-  const s = r.settings as { seconds: number; fps: number; stalledSeconds: number; encodeSeconds: number; rampMs: number; settleMs: number };
+  const s = r.settings as { seconds: number; fps: number; stalledSeconds: number; encodeSeconds: number; rampMs: number; settleMs: number; repeat: number };
   const tj = r.encode.map((e) => ('command' in e.tjbench ? e.tjbench.command : undefined)).filter(Boolean);
   return `# camcast benchmarks
 
@@ -66,7 +67,9 @@ connections the kernel dropped because the server's listen queue was full
 (\`ListenOverflows\`, machine-wide); *loop block max*: the server's longest event-loop delay since
 it started, ramp included (\`monitorEventLoopDelay\`, 10 ms resolution); *load / other CPU %*: the
 load processes' CPU, and the machine's CPU used by anything else. A *ratio* row is camcast divided
-by the reference.
+by the reference. From ${SATURATED_VIEWERS} viewers up the machine is saturated and its capacity drifts
+between runs, so each of those points runs ${s.repeat} times with the servers alternating; the row shows
+the run with the median *fps mean* and the last column lists every run's *fps mean*.
 
 **Stalled viewers.** 50 live viewers run alone for a few seconds (baseline), then 100 viewers
 connect from one Python process with \`SO_RCVBUF\` = 4096 and never read, for ${s.stalledSeconds} s.
@@ -77,11 +80,16 @@ of its own).
 
 **Raw encode.** \`tjbench\` (libjpeg-turbo's own benchmark, single-threaded) compresses the same
 picture with the same settings (RGB, quality 80, 4:2:0) ${tj.length ? `(\`${tj.join('`, `')}\`)` : ''};
-camcast's \`encodeJpeg()\` (sharp: libvips + mozjpeg, on libuv's thread pool) encodes it for
-${s.encodeSeconds} s with 1 and 2 frames in flight. *MP per CPU-second* divides megapixels by the CPU
+camcast's \`encodeJpeg()\` (libjpeg-turbo through \`@julusian/jpeg-turbo\`, or sharp where that optional
+package is missing; on libuv's thread pool) encodes it for ${s.encodeSeconds} s with 1 and 2 frames in
+flight, then the sharp fallback and sharp with its own defaults for comparison. *MP per CPU-second* divides megapixels by the CPU
 time of the whole process (all threads), i.e. throughput per core used. Then the test pattern and a
-\`push()\` source fed raw RGB run at ${s.fps} fps while \`monitorEventLoopDelay\` (1 ms resolution)
-records the longest event-loop block.
+\`push()\` source fed raw RGB run at ${s.fps} fps. \`monitorEventLoopDelay\` (1 ms resolution) records
+the loop's delays on the wall clock, which include time the thread waited for a CPU (see the
+*nothing* row: an idle loop reaches several milliseconds on this shared machine). The *main-thread
+CPU block* is what the code itself holds the loop for: the main thread's CPU time between two ticks
+of a 1 ms timer, read from \`/proc/self/task/<pid>/schedstat\` (\`src/bench/loop-block.ts\`); the
+event-loop target is judged on it.
 
 ## Fan-out
 
@@ -116,10 +124,28 @@ ${targetsTable(r)}
   without bound (see the stalled table), and some viewers get nothing. camcast keeps one part in
   flight and the newest frame per viewer, so the slowest viewers skip frames instead; compare
   *fps mean* (which counts starved viewers) and *MB/s*, not only the median.
-- **Encode.** sharp's \`jpeg()\` optimises Huffman tables by default (\`optimiseCoding\`), a second
-  pass that costs about half the throughput and saves about a fifth of the bytes; tjbench does not
-  do it. The remaining gap to tjbench is libvips' per-image pipeline and sharp's mozjpeg build.
-  Event-loop figures on a shared 2-core machine include scheduling noise: compare with the
-  *nothing* row and with *loop busy per frame*, the JavaScript time each frame costs.
+- **Who skips a frame when the server is behind.** At 1792 viewers writing one frame to everyone
+  takes most of a frame interval, so when the machine hiccups the viewers written last skip a
+  frame. With a fixed order those were always the same viewers (fps min 22-27 against a median
+  of 29.6); the broadcaster now starts each frame's fan-out at a different viewer (golden-ratio
+  steps), so skips spread evenly and the slowest viewer stays within a few tenths of the median.
+- **Where the server's time goes at saturation.** A CPU profile of the server at 1792 viewers
+  spends about 78 % of its time inside the \`write()\` system call and under 10 % in JavaScript
+  (scheduler, viewers, HTTP). On loopback the sender's \`write()\` also runs the receiver's TCP
+  path, and its largest single cost is copying each part into the kernel. camcast and the
+  reference make the same one \`write()\` per part per viewer, so they share this ceiling; what
+  differs is only what they do when they cannot reach it.
+- **The machine's capacity drifts.** The same server at 1792 viewers measured 29.6, 25.0 and
+  29.3 fps a minute apart (the reference: 29.7, 27.5, 30.0), with the server using more CPU per
+  byte in the slow runs: loopback throughput on this shared virtual machine varies by up to a
+  third from minute to minute. Hence the repeated runs and the last column.
+- **Encode.** libjpeg-turbo called directly reaches 85-95 % of tjbench's per-core throughput.
+  sharp, the fallback, reaches 50-65 %: libvips hands every strip of the picture between threads
+  (a fifth of its time is spent waking threads) and builds a large options object per image. With
+  its default Huffman optimisation (\`optimiseCoding\`, a second pass tjbench does not make) sharp
+  halves again, for about a fifth fewer bytes. The wall-clock loop delays include time the
+  main thread waited for a CPU (compare the *nothing* rows); the main-thread CPU block is the
+  code's own. *Loop busy per frame* is the loop's busy time per frame less the idle loop's,
+  where 0.00 means too small to tell apart from the idle loop.
 `;
 }

@@ -9,9 +9,9 @@ import os from 'node:os';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { fileURLToPath } from 'node:url';
-import { isFullRun, parseBenchArgs, USAGE, type BenchOptions } from './args.js';
+import { isFullRun, parseBenchArgs, SATURATED_VIEWERS, USAGE, type BenchOptions } from './args.js';
 import { runEncode, type EncodeResult } from './encode.js';
-import { runFanoutPoint, type FanoutPoint } from './fanout.js';
+import { medianRun, runFanoutPoint, type FanoutPoint } from './fanout.js';
 import { fixture, FIXTURE_QUALITY } from './fixture.js';
 import { cpuTimes, machineBusyPercent, machineInfo, type MachineInfo } from './machine.js';
 import { MultipartEncoder } from '../http/multipart-encoder.js';
@@ -53,19 +53,25 @@ async function main(o: BenchOptions): Promise<number> {
 
     const fanout: FanoutPoint[] = [];
     if (o.scenarios.includes('fanout')) {
-      for (const [i, n] of o.viewers.entries()) {
-        // Alternate which server goes first, so a drift in the machine's load favours neither.
-        const order = i % 2 === 0 ? o.servers : [...o.servers].reverse();
-        for (const kind of order) {
-          await waitForQuiet(machine.cpus);
-          log(`fan-out: ${kind}, ${n} viewers, ${o.seconds} s...`);
-          const point = await runFanoutPoint(kind, n, {
-            jpegPath, jpegBytes: fx.jpeg.length, fps: o.fps, rampMs: 2000, settleMs: 1000, seconds: o.seconds,
-            loadProcesses: 2, lateViewers: 8, cpus: machine.cpus, log,
-          });
-          fanout.push(point);
-          log(point.failure ? `  failed: ${point.failure}` : `  fps ${point.fpsMedian} median / ${point.fpsMin} min, ${point.mbPerSec} MB/s, latency p99 ${point.latencyP99Ms} ms`);
+      let turn = 0;
+      for (const n of o.viewers) {
+        const repeats = n >= SATURATED_VIEWERS ? o.repeat : 1;
+        const runs = new Map<string, FanoutPoint[]>(o.servers.map((kind) => [kind, []]));
+        for (let r = 0; r < repeats; r++) {
+          // Alternate which server goes first, so a drift in the machine's load favours neither.
+          const order = turn++ % 2 === 0 ? o.servers : [...o.servers].reverse();
+          for (const kind of order) {
+            await waitForQuiet(machine.cpus);
+            log(`fan-out: ${kind}, ${n} viewers, ${o.seconds} s${repeats > 1 ? `, run ${r + 1} of ${repeats}` : ''}...`);
+            const point = await runFanoutPoint(kind, n, {
+              jpegPath, jpegBytes: fx.jpeg.length, fps: o.fps, rampMs: 2000, settleMs: 1000, seconds: o.seconds,
+              loadProcesses: 2, lateViewers: 8, cpus: machine.cpus, log,
+            });
+            runs.get(kind)!.push(point);
+            log(point.failure ? `  failed: ${point.failure}` : `  fps ${point.fpsMedian} median / ${point.fpsMin} min, ${point.mbPerSec} MB/s, latency p99 ${point.latencyP99Ms} ms`);
+          }
         }
+        for (const kind of o.servers) fanout.push(medianRun(runs.get(kind)!));
       }
       process.stdout.write(`\nFan-out (${width}x${height}, ${fx.jpeg.length} B JPEG, ${o.fps} fps, ${o.seconds} s window)\n${fanoutTable(fanout)}\n`);
     }

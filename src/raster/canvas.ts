@@ -23,6 +23,19 @@ export class Canvas {
     other.pixels.copy(this.pixels);
   }
 
+  /** Copies one rectangle of another canvas of the same size into the same place here. */
+  copyRect(other: Canvas, { x, y, w, h }: { x: number; y: number; w: number; h: number }): void {
+    const x0 = Math.max(0, Math.floor(x));
+    const y0 = Math.max(0, Math.floor(y));
+    const x1 = Math.min(this.width, Math.floor(x + w));
+    const y1 = Math.min(this.height, Math.floor(y + h));
+    if (x1 <= x0 || y1 <= y0) return;
+    for (let yy = y0; yy < y1; yy++) {
+      const start = (yy * this.width + x0) * 3;
+      other.pixels.copy(this.pixels, start, start, start + (x1 - x0) * 3);
+    }
+  }
+
   fillRect(x: number, y: number, w: number, h: number, [r, g, b]: Rgb): void {
     this.#fill(x, y, w, h, Buffer.from([r, g, b]));
   }

@@ -1,16 +1,91 @@
+import { createRequire } from 'node:module';
 import sharp from 'sharp';
 
 export interface RawImage {
   readonly data: Buffer | Uint8Array;
   readonly width: number;
   readonly height: number;
-  /** 1 = grayscale, 3 = RGB, 4 = RGBA. */
+  /** 1 = grayscale, 3 = RGB, 4 = RGBA (alpha is ignored). */
   readonly channels: 1 | 3 | 4;
 }
 
+/** Which library turns raw pixels into JPEG in this process. */
+export type JpegEncoderName = 'libjpeg-turbo' | 'sharp';
+
+type Encode = (image: RawImage, quality: number) => Promise<Buffer>;
+type TurboJpeg = typeof import('@julusian/jpeg-turbo');
+
 /**
- * Raw pixels to JPEG with sharp (libvips + libjpeg-turbo). The work runs on libuv's thread
- * pool, so the event loop that feeds every viewer is never blocked by an encode.
+ * sharp (libvips) spends about as long again as libjpeg-turbo on each frame: its pipeline hands
+ * every strip of the picture between threads and allocates a large options object per image,
+ * garbage the event loop then has to collect. A live stream encodes every frame, so camcast
+ * calls libjpeg-turbo directly through @julusian/jpeg-turbo (an optional dependency that ships
+ * its binary inside the npm package) and falls back to sharp where that package is missing or
+ * will not load. CAMCAST_JPEG_ENCODER=sharp forces the fallback.
+ */
+function loadTurbo(): TurboJpeg | undefined {
+  if (process.env.CAMCAST_JPEG_ENCODER === 'sharp') return undefined;
+  try {
+    return createRequire(import.meta.url)('@julusian/jpeg-turbo') as TurboJpeg;
+  } catch {
+    return undefined;
+  }
+}
+
+function turboEncoder(turbo: TurboJpeg): Encode {
+  const formats = { 1: turbo.FORMAT_GRAY, 3: turbo.FORMAT_RGB, 4: turbo.FORMAT_RGBA } as const;
+  // Output buffers of the worst-case size, reused: a fresh multi-megabyte buffer per frame would
+  // cost page faults and garbage collection on the event loop. Each encode takes one and gives
+  // it back; the JPEG is then copied out, so a frame owns exactly its own bytes.
+  const spare: Buffer[] = [];
+  return async ({ data, width, height, channels }, quality) => {
+    const options = {
+      format: formats[channels],
+      width,
+      height,
+      // Grayscale stays a one-component JPEG: about a third of the bytes of the colour version.
+      subsampling: channels === 1 ? turbo.SAMP_GRAY : turbo.SAMP_420,
+      quality,
+    };
+    const size = turbo.bufferSize(options);
+    const index = spare.findIndex((b) => b.length >= size);
+    const out = index >= 0 ? spare.splice(index, 1)[0]! : Buffer.allocUnsafe(size);
+    try {
+      const raw = Buffer.isBuffer(data) ? data : Buffer.from(data.buffer, data.byteOffset, data.byteLength);
+      return Buffer.from(await turbo.compress(raw, out, options));
+    } finally {
+      if (spare.length < 2) spare.push(out);
+    }
+  };
+}
+
+const sharpEncoder: Encode = ({ data, width, height, channels }, quality) => {
+  const pipeline = sharp(data, { raw: { width, height, channels } });
+  if (channels === 1) pipeline.toColourspace('b-w');
+  // Alpha is ignored, as libjpeg-turbo does, rather than flattened onto black.
+  if (channels === 4) pipeline.removeAlpha();
+  // Huffman optimisation halves encode speed for ~20 % fewer bytes; a live stream re-encodes
+  // every frame, so speed wins here (libjpeg-turbo's and µStreamer's default too).
+  return pipeline.jpeg({ quality, chromaSubsampling: '4:2:0', optimiseCoding: false }).toBuffer();
+};
+
+const turbo = loadTurbo();
+
+/** The encoders this process can use, best first (for tests and the benchmark). */
+export const jpegEncoders: ReadonlyMap<JpegEncoderName, Encode> = new Map<JpegEncoderName, Encode>([
+  ...(turbo ? [['libjpeg-turbo', turboEncoder(turbo)] as const] : []),
+  ['sharp', sharpEncoder],
+]);
+
+/** The encoder encodeJpeg() uses. */
+export const jpegEncoder: JpegEncoderName = jpegEncoders.keys().next().value!;
+
+const encode = jpegEncoders.get(jpegEncoder)!;
+
+/**
+ * Raw pixels to a baseline JPEG (4:2:0, or one component for grayscale). The work runs on
+ * libuv's thread pool, so the event loop that feeds every viewer is never blocked by an encode.
+ * The caller must not change `image.data` until the promise settles.
  */
 export async function encodeJpeg(image: RawImage, quality = 80): Promise<Buffer> {
   const { data, width, height, channels } = image;
@@ -19,10 +94,5 @@ export async function encodeJpeg(image: RawImage, quality = 80): Promise<Buffer>
       `raw frame is ${data.length} bytes but ${width}x${height}x${channels} needs ${width * height * channels}`,
     );
   }
-  const pipeline = sharp(data, { raw: { width, height, channels } });
-  // Grayscale stays a one-component JPEG: about a third of the bytes of the colour version.
-  if (channels === 1) pipeline.toColourspace('b-w');
-  // Huffman optimisation halves encode speed for ~20 % fewer bytes; a live stream re-encodes
-  // every frame, so speed wins here (libjpeg-turbo's and µStreamer's default too).
-  return pipeline.jpeg({ quality, chromaSubsampling: '4:2:0', optimiseCoding: false }).toBuffer();
+  return encode(image, quality);
 }
