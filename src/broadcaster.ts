@@ -222,6 +222,8 @@ export class Broadcaster extends TypedEmitter<BroadcasterEvents> {
     // they are told, so when the machine cannot write a frame to everyone before the next one
     // comes, the ones told last skip it; a fixed order would make the same viewers skip every
     // time. Golden-ratio steps spread the starting point evenly over any number of subscribers.
+    // (A subscriber added during a fan-out gets the next frame; viewers are handed `latest` when
+    // they join.)
     const order = (this.#order ??= [...this.#subscribers]);
     const count = order.length;
     const first = Math.floor(((frame.seq * GOLDEN_RATIO_STEP) % 1) * count);

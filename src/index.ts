@@ -1,6 +1,7 @@
 /**
  * camcast's public API. Everything a program needs to stream frames to browsers and MJPEG
- * clients; nothing here reads argv or the environment.
+ * clients. Nothing here reads argv, and the only environment variables read are FFMPEG_PATH
+ * (which ffmpeg to run) and CAMCAST_JPEG_ENCODER=sharp (which JPEG encoder to use).
  */
 export { createServer, StreamServer } from './stream-server.js';
 export type { StreamServerOptions, StreamServerEvents, ListenAddress } from './stream-server.js';

@@ -33,9 +33,8 @@ A run of every scenario at full length rewrites BENCHMARKS.md and bench/results/
 any other run writes bench/results/partial.json.`;
 
 /**
- * From here up the machine is saturated, and its capacity for loopback traffic drifts by up to a
- * third from one minute to the next (the same server measured 29.6 and 19.6 fps a minute
- * apart), so these points are run several times.
+ * From here up the machine is saturated, and its capacity for loopback traffic drifts from one
+ * minute to the next (by up to a third while this was written), so these points run several times.
  */
 export const SATURATED_VIEWERS = 1792;
 

@@ -32,7 +32,7 @@ export interface SourceRun {
   readonly cpuPercent: number;
   readonly loopDelayMaxMs: number;
   readonly loopDelayP99Ms: number;
-  /** The longest stretch of main-thread CPU time between two ticks of a 1 ms timer (see LoopBlockProbe). */
+  /** The longest the code held the loop: wall-clock gaps less time the thread waited for a CPU (see LoopBlockProbe). */
   readonly loopCpuBlockMaxMs: number | undefined;
   /** Event-loop busy time per frame (eventLoopUtilization), less the idle loop's own: the JS work each frame costs. */
   readonly loopBusyPerFrameMs: number;
@@ -116,7 +116,7 @@ async function runSource(kind: 'test' | 'push' | 'idle', raw: RawImage, fps: num
   const elu0 = perf.eventLoopUtilization();
   await new Promise((resolve) => setTimeout(resolve, seconds * 1000));
   const elu = perf.eventLoopUtilization(elu0);
-  const blocks = probe.stop();
+  const cpuBlockMaxMs = probe.stop();
   loop.disable();
   await stop();
   const s = (performance.now() - start) / 1000;
@@ -127,7 +127,7 @@ async function runSource(kind: 'test' | 'push' | 'idle', raw: RawImage, fps: num
     cpuPercent: ((cpu.user + cpu.system) / 1e6 / s) * 100,
     loopDelayMaxMs: loop.max / 1e6,
     loopDelayP99Ms: loop.percentile(99) / 1e6,
-    loopCpuBlockMaxMs: blocks.cpuMaxMs,
+    loopCpuBlockMaxMs: cpuBlockMaxMs,
     loopBusyPerFrameMs: frames > 0 ? Math.max(0, elu.active - idleActivePerSecond * seconds) / frames : NaN,
     ...(kind === 'push' ? { pushMaxMs } : {}),
     ...(kind === 'idle' ? { idleActiveMs: elu.active } : {}),

@@ -76,8 +76,8 @@ export interface RunFps {
 }
 
 /**
- * The run with the median fps mean (which counts starved viewers), carrying every run's fps so
- * the report shows the spread. A failed run ranks lowest.
+ * The run with the median fps mean (which counts starved viewers; the lower middle one for an
+ * even count), carrying every run's fps so the report shows the spread. A failed run ranks lowest.
  */
 export function medianRun(points: readonly FanoutPoint[]): FanoutPoint {
   if (points.length === 1) return points[0]!;

@@ -14,7 +14,7 @@ run the bench again. The raw figures are in \`bench/results/latest.json\`.
 ## How to run
 
 \`\`\`sh
-npm run bench                                  # everything, about 5 minutes; rewrites this file
+npm run bench                                  # everything, about 7 minutes; rewrites this file
 npm run bench -- --quick                       # 1, 16, 256 viewers, short windows (bench/results/partial.json)
 npm run bench -- --scenario fanout --viewers 1792,3072 --seconds 10
 npm run bench -- --scenario stalled            # or encode; --server camcast to skip the reference
@@ -79,7 +79,7 @@ size. camcast also keeps at most one newer frame *reference* per viewer (a share
 of its own).
 
 **Raw encode.** \`tjbench\` (libjpeg-turbo's own benchmark, single-threaded) compresses the same
-picture with the same settings (RGB, quality 80, 4:2:0) ${tj.length ? `(\`${tj.join('`, `')}\`)` : ''};
+picture with the same settings as camcast's encoder (RGB, quality 80, 4:2:0, the fast DCT) ${tj.length ? `(\`${tj.join('`, `')}\`)` : ''};
 camcast's \`encodeJpeg()\` (libjpeg-turbo through \`@julusian/jpeg-turbo\`, or sharp where that optional
 package is missing; on libuv's thread pool) encodes it for ${s.encodeSeconds} s with 1 and 2 frames in
 flight, then the sharp fallback and sharp with its own defaults for comparison. *MP per CPU-second* divides megapixels by the CPU
@@ -87,8 +87,10 @@ time of the whole process (all threads), i.e. throughput per core used. Then the
 \`push()\` source fed raw RGB run at ${s.fps} fps. \`monitorEventLoopDelay\` (1 ms resolution) records
 the loop's delays on the wall clock, which include time the thread waited for a CPU (see the
 *nothing* row: an idle loop reaches several milliseconds on this shared machine). The *main-thread
-CPU block* is what the code itself holds the loop for: the main thread's CPU time between two ticks
-of a 1 ms timer, read from \`/proc/self/task/<pid>/schedstat\` (\`src/bench/loop-block.ts\`); the
+block* is what the code itself holds the loop for: the longest gap between two ticks of a 1 ms
+timer less the time the thread spent waiting for a CPU meanwhile (\`run_delay\` from
+\`/proc/self/task/<pid>/schedstat\`; \`src/bench/loop-block.ts\`). It errs high by up to the 1 ms
+tick, and reading the file costs about 7 % of a core, included in every run's *CPU %*. The
 event-loop target is judged on it.
 
 ## Fan-out
@@ -126,26 +128,28 @@ ${targetsTable(r)}
   *fps mean* (which counts starved viewers) and *MB/s*, not only the median.
 - **Who skips a frame when the server is behind.** At 1792 viewers writing one frame to everyone
   takes most of a frame interval, so when the machine hiccups the viewers written last skip a
-  frame. With a fixed order those were always the same viewers (fps min 22-27 against a median
-  of 29.6); the broadcaster now starts each frame's fan-out at a different viewer (golden-ratio
-  steps), so skips spread evenly and the slowest viewer stays within a few tenths of the median.
-- **Where the server's time goes at saturation.** A CPU profile of the server at 1792 viewers
-  spends about 78 % of its time inside the \`write()\` system call and under 10 % in JavaScript
-  (scheduler, viewers, HTTP). On loopback the sender's \`write()\` also runs the receiver's TCP
-  path, and its largest single cost is copying each part into the kernel. camcast and the
-  reference make the same one \`write()\` per part per viewer, so they share this ceiling; what
-  differs is only what they do when they cannot reach it.
-- **The machine's capacity drifts.** The same server at 1792 viewers measured 29.6, 25.0 and
-  29.3 fps a minute apart (the reference: 29.7, 27.5, 30.0), with the server using more CPU per
-  byte in the slow runs: loopback throughput on this shared virtual machine varies by up to a
-  third from minute to minute. Hence the repeated runs and the last column.
-- **Encode.** libjpeg-turbo called directly reaches 85-95 % of tjbench's per-core throughput.
-  sharp, the fallback, reaches 50-65 %: libvips hands every strip of the picture between threads
-  (a fifth of its time is spent waking threads) and builds a large options object per image. With
-  its default Huffman optimisation (\`optimiseCoding\`, a second pass tjbench does not make) sharp
-  halves again, for about a fifth fewer bytes. The wall-clock loop delays include time the
-  main thread waited for a CPU (compare the *nothing* rows); the main-thread CPU block is the
-  code's own. *Loop busy per frame* is the loop's busy time per frame less the idle loop's,
-  where 0.00 means too small to tell apart from the idle loop.
+  frame. With a fixed order those were always the same viewers (when this was found, the slowest
+  viewer got 22-27 fps against a median of 29.6); the broadcaster now starts each frame's
+  fan-out at a different viewer (golden-ratio steps), so skips spread evenly: compare *fps min*
+  with *fps median*.
+- **Where the server's time goes at saturation.** Profiled at 1792 viewers, the server spent
+  about three quarters of its time inside the \`write()\` system call and under a tenth in
+  JavaScript (scheduler, viewers, HTTP). On loopback the sender's \`write()\` also runs the
+  receiver's TCP path, and its largest single cost is copying each part into the kernel. camcast
+  and the reference make the same one \`write()\` per part per viewer, so they share this ceiling;
+  what differs is what they do when they cannot reach it.
+- **The machine's capacity drifts.** Runs of the same server at the same point a minute apart
+  differ (the last column), with the server using more CPU per byte in the slow ones: loopback
+  throughput on this shared virtual machine varied by up to a third from minute to minute while
+  this was written. Hence the repeated runs, and a ratio rather than an absolute as the fair
+  comparison.
+- **Encode.** libjpeg-turbo called directly comes close to tjbench per core (see *per core vs
+  tjbench*); sharp, the fallback, stays well below: libvips hands every strip of the picture
+  between threads (a fifth of its time went to waking threads when profiled) and builds a large
+  options object per image. With its default Huffman optimisation (\`optimiseCoding\`, a second
+  pass tjbench does not make) sharp halves again, for about a fifth fewer bytes. The wall-clock
+  loop delays include time the main thread waited for a CPU (compare the *nothing* rows); the
+  *main-thread block* is the code's own. *Loop busy per frame* is the loop's busy time per frame
+  less the idle loop's, where 0.00 means too small to tell apart from the idle loop.
 `;
 }

@@ -45,7 +45,7 @@ export function fanoutTable(points: readonly FanoutPoint[]): string {
     for (const p of [cam, ref]) {
       if (!p) continue;
       if (p.failure) {
-        rows.push([String(n), p.server, `failed: ${p.failure}`, ...Array(17).fill(''), runsCell(p)]);
+        rows.push([String(n), p.server, `failed: ${p.failure}`, ...Array(16).fill(''), runsCell(p)]);
         continue;
       }
       rows.push([
@@ -164,7 +164,7 @@ export function sourcesTable(results: readonly EncodeResult[]): string {
       rows.push([`${r.width}x${r.height}`, name, run === r.idle ? '-' : cell(run.fps, 1), cell(run.cpuPercent, 0), run === r.idle ? '-' : cell(run.loopBusyPerFrameMs, 2), cell(run.loopDelayMaxMs, 1), cell(run.loopDelayP99Ms, 1), cell(run.loopCpuBlockMaxMs, 2), run.pushMaxMs === undefined ? '-' : cell(run.pushMaxMs, 2)]);
     }
   }
-  return table(['size', 'source', 'frames/s', 'CPU %', 'loop busy per frame ms', 'loop delay max ms', 'loop delay p99 ms', 'main-thread CPU block max ms', 'push() call max ms'], rows);
+  return table(['size', 'source', 'frames/s', 'CPU %', 'loop busy per frame ms', 'loop delay max ms', 'loop delay p99 ms', 'main-thread block max ms', 'push() call max ms'], rows);
 }
 
 /** The issue's targets, each with what this run measured and a verdict. */
@@ -175,13 +175,18 @@ export function targets(r: BenchResults): string[][] {
   const verdict = (ok: boolean | undefined) => (ok === undefined ? 'not measured' : ok ? 'met' : '**not met**');
   const c1792 = cam(1792);
   out.push(['1792 viewers: fps median >= 29, min >= 27', c1792 ? `${cell(c1792.fpsMedian, 2)} / ${cell(c1792.fpsMin, 2)}` : '-', verdict(c1792 && c1792.fpsMedian >= 29 && c1792.fpsMin >= 27)]);
+  // Where the reference starves viewers its median describes only the ones it serves, so there
+  // the comparison is the mean, which counts every viewer (the aggregate frame rate).
   const within = r.fanout
     .filter((p) => p.server === 'camcast' && !p.failure && ref(p.viewers))
-    .map((p) => ({ n: p.viewers, median: p.fpsMedian / ref(p.viewers)!.fpsMedian, mean: p.fpsMean / ref(p.viewers)!.fpsMean }));
+    .map((p) => {
+      const other = ref(p.viewers)!;
+      return { n: p.viewers, median: p.fpsMedian / other.fpsMedian, mean: p.fpsMean / other.fpsMean, refStarved: other.starved };
+    });
   out.push([
-    'every N: camcast fps within 5 % of the reference (median; mean, which counts starved viewers)',
-    within.map((w) => `${w.n}: ${w.median.toFixed(2)}; ${w.mean.toFixed(2)}`).join(', ') || '-',
-    verdict(within.length ? within.every((w) => w.median >= 0.95 && w.mean >= 0.95) : undefined),
+    'every N: camcast fps within 5 % of the reference (median and mean; where the reference starves viewers, the mean alone)',
+    within.map((w) => `${w.n}: ${w.median.toFixed(2)}; ${w.mean.toFixed(2)}${w.refStarved ? ` (reference starved ${w.refStarved})` : ''}`).join(', ') || '-',
+    verdict(within.length ? within.every((w) => w.mean >= 0.95 && (w.refStarved > 0 || w.median >= 0.95)) : undefined),
   ]);
   const c3072 = cam(3072);
   const r3072 = ref(3072);
@@ -208,13 +213,13 @@ export function targets(r: BenchResults): string[][] {
     enc.map((e) => `${e.width}x${e.height}: ${((e.ratioPerCore ?? NaN) * 100).toFixed(0)} %`).join(', ') || '-',
     verdict(enc.length ? enc.every((e) => (e.ratioPerCore ?? 0) >= 0.8) : undefined),
   ]);
-  // A block is the code holding the loop: main-thread CPU time between two timer ticks. The
-  // wall-clock delay is shown beside it with the idle loop's, which is the machine's own noise.
+  // A block is the code holding the loop: the gap between timer ticks less the time the thread
+  // waited for a CPU. The wall-clock delay is shown beside it with the idle loop's, the machine's noise.
   const blocks = r.encode.flatMap((e) => [e.testPattern, e.pushRaw]).map((run) => run?.loopCpuBlockMaxMs ?? run?.loopDelayMaxMs).filter((x): x is number => x !== undefined);
   out.push([
     'raw sources: no event-loop block over 5 ms',
     r.encode
-      .map((e) => `${e.width}x${e.height}: test ${cell(e.testPattern?.loopCpuBlockMaxMs, 2)}, push ${cell(e.pushRaw?.loopCpuBlockMaxMs, 2)} ms of main-thread CPU (wall-clock delay max: test ${cell(e.testPattern?.loopDelayMaxMs, 1)}, push ${cell(e.pushRaw?.loopDelayMaxMs, 1)}, idle loop ${cell(e.idle?.loopDelayMaxMs, 1)} ms)`)
+      .map((e) => `${e.width}x${e.height}: test ${cell(e.testPattern?.loopCpuBlockMaxMs, 2)}, push ${cell(e.pushRaw?.loopCpuBlockMaxMs, 2)} ms main-thread block (wall-clock delay max: test ${cell(e.testPattern?.loopDelayMaxMs, 1)}, push ${cell(e.pushRaw?.loopDelayMaxMs, 1)}, idle loop ${cell(e.idle?.loopDelayMaxMs, 1)} ms)`)
       .join('; ') || '-',
     verdict(blocks.length ? blocks.every((b) => b <= 5) : undefined),
   ]);

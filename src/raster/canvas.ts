@@ -5,7 +5,7 @@ export type Rgb = readonly [number, number, number];
 /**
  * A packed RGB pixel buffer with the few drawing verbs camcast's own pictures need. Writing
  * straight into a Buffer keeps a 720p frame at a few hundred microseconds of JavaScript before
- * sharp encodes it on its thread pool.
+ * the encoder takes it to the thread pool.
  */
 export class Canvas {
   readonly width: number;

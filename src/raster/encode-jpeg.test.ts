@@ -55,8 +55,37 @@ describe('encodeJpeg()', () => {
     });
   }
 
-  test('the wrong number of bytes is a RangeError that says what was expected', async () => {
+  test('libjpeg-turbo reuses its output buffers: small encodes at once do not make every large one allocate', { skip: !jpegEncoders.has('libjpeg-turbo') && 'libjpeg-turbo is not installed' }, async (t) => {
+    const encode = jpegEncoders.get('libjpeg-turbo')!;
+    const large: number[] = [];
+    const allocUnsafe = Buffer.allocUnsafe;
+    t.mock.method(Buffer, 'allocUnsafe', (size: number) => {
+      if (size > 1_000_000) large.push(size);
+      return allocUnsafe(size);
+    });
+    await Promise.all([encode(picture(320, 240, 3), 80), encode(picture(320, 240, 3, 1), 80), encode(picture(64, 48, 1), 80)]);
+    const frame = picture(1280, 720, 3);
+    for (let i = 0; i < 10; i++) await encode(frame, 80);
+    assert.ok(large.length <= 1, `${large.length} large output buffers allocated for 10 frames`);
+  });
+
+  test('the wrong number of bytes, an empty or fractional size and a bad quality are RangeErrors that say what is wrong', async () => {
     await assert.rejects(encodeJpeg({ data: Buffer.alloc(10), width: 4, height: 4, channels: 3 }), /10 bytes but 4x4x3 needs 48/);
+    await assert.rejects(encodeJpeg({ data: Buffer.alloc(0), width: 0, height: 4, channels: 3 }), /width must be a whole number of pixels, at least 1 \(got 0\)/);
+    await assert.rejects(encodeJpeg({ data: Buffer.alloc(12), width: 2, height: 1.5, channels: 4 }), /height must be a whole number/);
+    await assert.rejects(encodeJpeg({ data: Buffer.alloc(3), width: 1, height: 1, channels: 3 }, 0), /quality must be a whole number from 1 to 100 \(got 0\)/);
+  });
+
+  test('odd sizes and a Uint8Array view at an offset encode', async () => {
+    for (const [width, height] of [[1, 1], [3, 3], [17, 9], [1, 200]] as const) {
+      const meta = await sharp(await encodeJpeg(picture(width, height, 3))).metadata();
+      assert.deepEqual([meta.width, meta.height], [width, height]);
+    }
+    const raw = picture(24, 16, 3);
+    const backing = new Uint8Array(raw.data.length + 7);
+    backing.set(raw.data, 7);
+    const view = new Uint8Array(backing.buffer, 7, raw.data.length);
+    assert.ok((await error(await encodeJpeg({ ...raw, data: view }, 90), raw)) < 6);
   });
 
   test('libjpeg-turbo is used when its package is installed, and CAMCAST_JPEG_ENCODER=sharp forces sharp', () => {

@@ -13,6 +13,9 @@ export interface RawImage {
 export type JpegEncoderName = 'libjpeg-turbo' | 'sharp';
 
 type Encode = (image: RawImage, quality: number) => Promise<Buffer>;
+
+/** Output buffers kept for reuse: one per encode that may run at once on a default thread pool. */
+const MAX_SPARE_BUFFERS = 4;
 type TurboJpeg = typeof import('@julusian/jpeg-turbo');
 
 /**
@@ -35,8 +38,10 @@ function loadTurbo(): TurboJpeg | undefined {
 function turboEncoder(turbo: TurboJpeg): Encode {
   const formats = { 1: turbo.FORMAT_GRAY, 3: turbo.FORMAT_RGB, 4: turbo.FORMAT_RGBA } as const;
   // Output buffers of the worst-case size, reused: a fresh multi-megabyte buffer per frame would
-  // cost page faults and garbage collection on the event loop. Each encode takes one and gives
-  // it back; the JPEG is then copied out, so a frame owns exactly its own bytes.
+  // cost page faults and garbage collection on the event loop. Each encode takes the smallest
+  // spare that fits and gives it back; the JPEG is then copied out, so a frame owns exactly its
+  // own bytes. The pool keeps the largest few, so small encodes (a "no signal" picture) cannot
+  // crowd out the buffers that the big ones need.
   const spare: Buffer[] = [];
   return async ({ data, width, height, channels }, quality) => {
     const options = {
@@ -48,13 +53,15 @@ function turboEncoder(turbo: TurboJpeg): Encode {
       quality,
     };
     const size = turbo.bufferSize(options);
-    const index = spare.findIndex((b) => b.length >= size);
+    let index = -1;
+    for (let i = 0; i < spare.length; i++) if (spare[i]!.length >= size && (index < 0 || spare[i]!.length < spare[index]!.length)) index = i;
     const out = index >= 0 ? spare.splice(index, 1)[0]! : Buffer.allocUnsafe(size);
     try {
       const raw = Buffer.isBuffer(data) ? data : Buffer.from(data.buffer, data.byteOffset, data.byteLength);
       return Buffer.from(await turbo.compress(raw, out, options));
     } finally {
-      if (spare.length < 2) spare.push(out);
+      spare.push(out);
+      if (spare.length > MAX_SPARE_BUFFERS) spare.splice(spare.indexOf(spare.reduce((a, b) => (b.length < a.length ? b : a))), 1);
     }
   };
 }
@@ -89,6 +96,10 @@ const encode = jpegEncoders.get(jpegEncoder)!;
  */
 export async function encodeJpeg(image: RawImage, quality = 80): Promise<Buffer> {
   const { data, width, height, channels } = image;
+  for (const [name, value] of [['width', width], ['height', height]] as const) {
+    if (!Number.isInteger(value) || value < 1) throw new RangeError(`raw frame ${name} must be a whole number of pixels, at least 1 (got ${value})`);
+  }
+  if (!Number.isInteger(quality) || quality < 1 || quality > 100) throw new RangeError(`JPEG quality must be a whole number from 1 to 100 (got ${quality})`);
   if (data.length !== width * height * channels) {
     throw new RangeError(
       `raw frame is ${data.length} bytes but ${width}x${height}x${channels} needs ${width * height * channels}`,

@@ -32,11 +32,16 @@ export class TestCard {
   readonly #scale: number;
   readonly #block: number;
   readonly #blockY: number;
-  /** Where the clock and the frame counter go. */
+  readonly #panel: Rect;
+  /** The panel's four lines: clock, frame counter, size, name. */
   readonly #lines: readonly Rect[];
+  readonly #fixedText: readonly string[];
+  readonly #incremental: boolean;
   #blockAt: Rect | undefined;
 
-  constructor(width: number, height: number, fps: number) {
+  /** `incremental: false` repaints the whole picture every frame (the reference the tests hold the fast path to). */
+  constructor(width: number, height: number, fps: number, { incremental = true }: { incremental?: boolean } = {}) {
+    this.#incremental = incremental;
     this.width = width;
     this.height = height;
     this.#fps = fps;
@@ -62,17 +67,17 @@ export class TestCard {
     const panelWidth = Math.max(...texts.map((t) => Canvas.textWidth(t, scale))) + 4 * scale;
     const panelHeight = texts.length * lineHeight + scale;
     const px = Math.round((width - panelWidth) / 2);
-    const py = Math.round((barHeight - panelHeight) / 2);
-    background.fillRect(px, py, panelWidth, panelHeight, PANEL);
-    const lineAt = (i: number, text: string): Rect => ({
+    const py = Math.round((height * 0.67 - panelHeight) / 2);
+    this.#panel = { x: px, y: py, w: panelWidth, h: panelHeight };
+    this.#lines = texts.map((text, i) => ({
       x: px + 2 * scale,
       y: py + 2 * scale + i * lineHeight,
       w: Canvas.textWidth(text, scale),
       h: Canvas.textHeight(scale),
-    });
-    for (const i of [2, 3]) background.drawText(texts[i]!, lineAt(i, texts[i]!).x, lineAt(i, texts[i]!).y, scale, GREY);
-    this.#lines = [lineAt(0, texts[0]!), lineAt(1, texts[1]!)];
+    }));
+    this.#fixedText = texts.slice(2);
     this.#background = background;
+    this.#drawPanel(background, []);
     this.#canvas = new Canvas(width, height);
     this.#canvas.copyFrom(background);
   }
@@ -90,16 +95,38 @@ export class TestCard {
     const travel = this.width - this.#block;
     const x = Math.round(phase < 0.5 ? phase * 2 * travel : (1 - phase) * 2 * travel);
     const block = { x, y: this.#blockY, w: this.#block, h: this.#block };
-    if (this.#blockAt) canvas.copyRect(this.#background, this.#blockAt);
+    if (!this.#incremental) canvas.copyFrom(this.#background);
+    else if (this.#blockAt) canvas.copyRect(this.#background, this.#blockAt);
     canvas.fillRect(block.x, block.y, block.w, block.h, ORANGE);
     this.#blockAt = block;
 
-    const [clock, counter] = this.#lines as [Rect, Rect];
-    canvas.copyRect(this.#background, clock);
-    canvas.drawText(clockText(capturedAt), clock.x, clock.y, this.#scale, WHITE);
-    canvas.copyRect(this.#background, counter);
-    canvas.drawText(frameText(count), counter.x, counter.y, this.#scale, GREY);
+    const changing = [clockText(capturedAt), frameText(count)];
+    // The panel lies over the block. Only on small pictures do they meet; then the whole panel
+    // is painted again, otherwise just the two changing lines on their patch of background.
+    if (!this.#incremental || overlaps(block, this.#panel)) {
+      this.#drawPanel(canvas, changing);
+      return;
+    }
+    for (const [i, text] of changing.entries()) {
+      const line = this.#lines[i]!;
+      canvas.copyRect(this.#background, line);
+      canvas.drawText(text, line.x, line.y, this.#scale, i === 0 ? WHITE : GREY);
+    }
   }
+
+  /** The panel with its fixed lines and, when given, the clock and the counter. */
+  #drawPanel(canvas: Canvas, changing: readonly string[]): void {
+    const { x, y, w, h } = this.#panel;
+    canvas.fillRect(x, y, w, h, PANEL);
+    const texts = [changing[0], changing[1], ...this.#fixedText];
+    for (const [i, text] of texts.entries()) {
+      if (text !== undefined) canvas.drawText(text, this.#lines[i]!.x, this.#lines[i]!.y, this.#scale, i === 0 ? WHITE : GREY);
+    }
+  }
+}
+
+function overlaps(a: Rect, b: Rect): boolean {
+  return a.x < b.x + b.w && b.x < a.x + a.w && a.y < b.y + b.h && b.y < a.y + a.h;
 }
 
 function frameText(count: number): string {

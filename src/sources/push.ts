@@ -20,7 +20,7 @@ export interface PushSource extends Source {
   readonly kind: 'push';
   /**
    * Offers a frame. Returns false when nobody watches (the frame is dropped, as a camera that is
-   * off would). Raw pixels are copied and encoded on sharp's thread pool; while one encode runs,
+   * off would). Raw pixels are copied and encoded on libuv's thread pool; while one encode runs,
    * only the newest raw frame waits, so pushing faster than encoding is safe.
    */
   push(frame: PushedFrame): boolean;
@@ -77,7 +77,7 @@ class PushSourceImpl implements PushSource {
     }
     checkRaw(frame);
     if (!this.#sink) return false;
-    // Copy: the caller may reuse its buffer as soon as push() returns, while sharp still reads.
+    // Copy: the caller may reuse its buffer as soon as push() returns, while the encoder still reads.
     // At most two copies live (one encoding, one waiting), so their buffers are recycled
     // rather than allocated per frame: a fresh 1080p allocation can block the loop for ms.
     const replaced = this.#encoding ? this.#waiting : undefined;
