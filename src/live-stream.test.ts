@@ -153,6 +153,7 @@ describe('stream()', () => {
     client.destroy();
     await until(() => left.length === 1, 'viewer-left');
     assert.equal(left[0]!.id, joined[0]!.id);
+    assert.equal(left[0]!.remoteAddress, '127.0.0.1', 'still known after the socket closed');
     assert.ok(left[0]!.framesSent >= 3, `final count of frames sent (${left[0]!.framesSent})`);
     assert.deepEqual(counts, [1, 0]);
     assert.equal(cam.viewerCount, 0);

@@ -138,6 +138,14 @@ ${targetsTable(r)}
   receiver's TCP path, and its largest single cost is copying each part into the kernel. camcast
   and the reference make the same one \`write()\` per part per viewer, so they share this ceiling;
   what differs is what they do when they cannot reach it.
+- **At 3072 viewers the reference can move more bytes, by starving some.** In some runs the
+  reference delivers more MB/s than camcast at the same server CPU while hundreds of its viewers
+  get nothing. A likely reason, from the profiles: once its queues are full a socket's receive
+  window is closed, its \`write()\` only appends to the socket, and the transmit runs later in the
+  load process's context when it reads and acknowledges, so part of the kernel work leaves the
+  server's one thread. camcast keeps every viewer fed and at most one part queued per viewer, so
+  its thread does the whole transmit for every write; it stays ahead on *fps mean* only when the
+  reference starves enough viewers.
 - **The machine's capacity drifts.** Runs of the same server at the same point a minute apart
   differ (the last column), with the server using more CPU per byte in the slow ones: loopback
   throughput on this shared virtual machine varied by up to a third from minute to minute while

@@ -17,8 +17,9 @@ export interface BenchResults {
 }
 
 /** A number for a table cell: '-' when not measured, 'none' for a wait that never ended. */
-export function cell(value: number | undefined, digits = 1): string {
-  if (value === undefined || Number.isNaN(value)) return '-';
+export function cell(value: number | undefined | null, digits = 1): string {
+  // null: a NaN that went through JSON (a report rendered again from bench/results).
+  if (value === undefined || value === null || Number.isNaN(value)) return '-';
   if (value === Infinity) return 'none';
   return value.toFixed(digits);
 }

@@ -35,6 +35,8 @@ export class MjpegViewer implements Subscriber, ScheduledWriter {
   readonly id: number;
   readonly client: string | undefined;
   readonly connectedAt = Date.now();
+  /** Read once: socket.remoteAddress is a getpeername() system call each time, and the status lists every viewer. */
+  readonly #remoteAddress: string | undefined;
   readonly #res: ServerResponse;
   readonly #encoder: MultipartEncoder;
   readonly #scheduler: WriteScheduler | undefined;
@@ -51,6 +53,7 @@ export class MjpegViewer implements Subscriber, ScheduledWriter {
     this.#res = res;
     this.#encoder = encoder;
     this.#scheduler = scheduler;
+    this.#remoteAddress = res.socket?.remoteAddress;
     this.id = id;
     this.client = client;
   }
@@ -86,7 +89,7 @@ export class MjpegViewer implements Subscriber, ScheduledWriter {
     return {
       id: this.id,
       client: this.client,
-      remoteAddress: this.#res.socket?.remoteAddress,
+      remoteAddress: this.#remoteAddress,
       connectedAt: this.connectedAt,
       fps: Math.round(this.#meter.rate() * 10) / 10,
       framesSent: this.#sent,
