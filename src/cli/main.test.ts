@@ -4,6 +4,7 @@ import { existsSync } from 'node:fs';
 import net from 'node:net';
 import { describe, test, type TestContext } from 'node:test';
 import { fileURLToPath } from 'node:url';
+import { jpegEncoder } from '../raster/encode-jpeg.js';
 import { fetchBuffer } from '../testing/mjpeg-client.js';
 import { Notifier } from '../testing/notifier.js';
 
@@ -121,6 +122,19 @@ describe('camcast CLI', () => {
     }
     r.kill('SIGTERM');
     assert.equal(await r.exited, 0);
+  });
+
+  test('-v says which JPEG encoder is in use, and CAMCAST_JPEG_ENCODER=sharp switches it', async (t) => {
+    const turbo = run(t, ['--source', 'test', '--port', '0', '-v']);
+    await turbo.waitFor(/viewer page http/);
+    assert.match(turbo.stderr(), new RegExp(`JPEG encoder for pictures camcast makes: ${jpegEncoder}`));
+    turbo.kill('SIGTERM');
+    const forced = run(t, ['--source', 'test', '--port', '0', '-v'], { CAMCAST_JPEG_ENCODER: 'sharp' });
+    await forced.waitFor(/viewer page http/);
+    assert.match(forced.stderr(), /JPEG encoder for pictures camcast makes: sharp/);
+    forced.kill('SIGTERM');
+    assert.equal(await turbo.exited, 0);
+    assert.equal(await forced.exited, 0);
   });
 
   test('an unreachable URL exits 1 with one line naming it', async (t) => {

@@ -1,10 +1,10 @@
 #!/usr/bin/env node
 import { readFileSync } from 'node:fs';
-import { CamcastError } from '../errors.js';
 import sharp from 'sharp';
-import { describeError } from '../errors.js';
-import { openSource } from '../sources/index.js';
+import { CamcastError, describeError } from '../errors.js';
+import { jpegEncoder } from '../raster/encode-jpeg.js';
 import { resolveFfmpeg } from '../sources/ffmpeg-path.js';
+import { openSource } from '../sources/index.js';
 import { createServer, type StreamServer } from '../stream-server.js';
 import { packageVersion } from '../version.js';
 import { parseCliArgs, USAGE } from './args.js';
@@ -62,6 +62,7 @@ async function main(argv: readonly string[]): Promise<number> {
     }
   }
   await source.check?.();
+  logger.debug(`JPEG encoder for pictures camcast makes: ${jpegEncoder}`);
   const tls = options.tlsCert && options.tlsKey ? { cert: readPem(options.tlsCert, '--tls-cert'), key: readPem(options.tlsKey, '--tls-key') } : undefined;
 
   server = createServer({
