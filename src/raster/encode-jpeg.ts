@@ -13,10 +13,10 @@ export interface RawImage {
 export type JpegEncoderName = 'libjpeg-turbo' | 'sharp';
 
 type Encode = (image: RawImage, quality: number) => Promise<Buffer>;
+type TurboJpeg = typeof import('@julusian/jpeg-turbo');
 
 /** Output buffers kept for reuse: one per encode that may run at once on a default thread pool. */
 const MAX_SPARE_BUFFERS = 4;
-type TurboJpeg = typeof import('@julusian/jpeg-turbo');
 
 /**
  * sharp (libvips) spends about as long again as libjpeg-turbo on each frame: its pipeline hands
