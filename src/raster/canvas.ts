@@ -25,15 +25,7 @@ export class Canvas {
 
   /** Copies one rectangle of another canvas of the same size into the same place here. */
   copyRect(other: Canvas, { x, y, w, h }: { x: number; y: number; w: number; h: number }): void {
-    const x0 = Math.max(0, Math.floor(x));
-    const y0 = Math.max(0, Math.floor(y));
-    const x1 = Math.min(this.width, Math.floor(x + w));
-    const y1 = Math.min(this.height, Math.floor(y + h));
-    if (x1 <= x0 || y1 <= y0) return;
-    for (let yy = y0; yy < y1; yy++) {
-      const start = (yy * this.width + x0) * 3;
-      other.pixels.copy(this.pixels, start, start, start + (x1 - x0) * 3);
-    }
+    this.#eachRow(x, y, w, h, (start, end) => other.pixels.copy(this.pixels, start, start, end));
   }
 
   fillRect(x: number, y: number, w: number, h: number, [r, g, b]: Rgb): void {
@@ -66,15 +58,20 @@ export class Canvas {
   }
 
   #fill(x: number, y: number, w: number, h: number, color: Buffer): void {
+    // Buffer#fill repeats a multi-byte pattern: one native call per row, no per-pixel loop.
+    this.#eachRow(x, y, w, h, (start, end) => this.pixels.fill(color, start, end));
+  }
+
+  /** Clips a rectangle to the canvas and calls `row` with each of its rows' byte range. */
+  #eachRow(x: number, y: number, w: number, h: number, row: (start: number, end: number) => void): void {
     const x0 = Math.max(0, Math.floor(x));
     const y0 = Math.max(0, Math.floor(y));
     const x1 = Math.min(this.width, Math.floor(x + w));
     const y1 = Math.min(this.height, Math.floor(y + h));
     if (x1 <= x0 || y1 <= y0) return;
-    // Buffer#fill repeats a multi-byte pattern: one native call per row, no per-pixel loop.
     for (let yy = y0; yy < y1; yy++) {
       const start = (yy * this.width + x0) * 3;
-      this.pixels.fill(color, start, start + (x1 - x0) * 3);
+      row(start, start + (x1 - x0) * 3);
     }
   }
 
