@@ -9,6 +9,7 @@ import { buildStatus } from './http/status.js';
 import { StreamEndpoint } from './http/stream-endpoint.js';
 import type { Logger } from './logger.js';
 import { silentLogger } from './logger.js';
+import { checkNumber } from './option-checks.js';
 import type { SourceState } from './source-runner.js';
 import { openSource, type OpenSourceOptions } from './sources/index.js';
 import type { Source } from './sources/source.js';
@@ -66,6 +67,7 @@ export class LiveStream extends TypedEmitter<LiveStreamEvents> {
 
   constructor(source: Source | string, options: LiveStreamOptions = {}) {
     const { idleTimeoutMs = 10_000, maxViewers = 0, snapshotTimeoutMs = 5000, logger = silentLogger } = options;
+    checkLiveStreamOptions(options);
     super((error, event) => logger.error(`a '${String(event)}' listener threw: ${describeError(error)}`));
     this.source = typeof source === 'string' ? openSource(source, options).source : source;
     this.#snapshotTimeoutMs = snapshotTimeoutMs;
@@ -211,4 +213,18 @@ function liveStream(live: LiveStream, name: string): LiveStream {
     'BAD_OPTION',
     `${name}() takes the object stream(source) returns, so that every handler shares one capture: const cam = stream(source); app.get('/cam', ${name}(cam))`,
   );
+}
+
+/** Before anything starts: a negative limit or timeout would silently mean "none". */
+function checkLiveStreamOptions(o: LiveStreamOptions): void {
+  checkNumber('idleTimeoutMs', o.idleTimeoutMs);
+  checkNumber('stallTimeoutMs', o.stallTimeoutMs);
+  checkNumber('snapshotTimeoutMs', o.snapshotTimeoutMs);
+  checkNumber('maxViewers', o.maxViewers, { integer: true });
+  if (o.restartDelaysMs !== undefined) {
+    if (!Array.isArray(o.restartDelaysMs) || o.restartDelaysMs.length === 0) {
+      throw new CamcastError('BAD_OPTION', 'restartDelaysMs must be a non-empty list of delays in ms, e.g. [1000, 5000, 30000]');
+    }
+    for (const delay of o.restartDelaysMs) checkNumber('each of restartDelaysMs', delay);
+  }
 }

@@ -93,11 +93,11 @@ describe('npm pack', () => {
     assert.equal(installed.code, 0, `npm install failed:\n${installed.stderr}`);
   }, { timeout: 600_000 });
 
-  test('the tarball holds the built package and docs, and no tests, fixtures or test helpers', () => {
-    for (const required of ['package.json', 'README.md', 'docs/api.md', 'dist/index.js', 'dist/index.d.ts', 'dist/cli/main.js', 'dist/http/viewer.html']) {
+  test('the tarball holds the built package, the docs and examples the README links to, and no tests, fixtures or test helpers', () => {
+    for (const required of ['package.json', 'README.md', 'docs/api.md', 'docs/integrations.md', 'docs/examples/nginx-camcast.conf', 'examples/pipeline.mjs', 'dist/index.js', 'dist/index.d.ts', 'dist/cli/main.js', 'dist/http/viewer.html']) {
       assert.ok(files.includes(required), `${required} is packed`);
     }
-    const unwanted = files.filter((f) => /\.test\.|\.map$|^src\/|^examples\/|^dist\/(testing|e2e|bench|soak)\//.test(f));
+    const unwanted = files.filter((f) => /\.test\.|\.map$|^src\/|^dist\/(testing|e2e|bench|soak)\//.test(f));
     assert.deepEqual(unwanted, []);
     // Whatever else dist/ grows (benchmarks, soak runs) must be kept out unless the package uses it.
     const entries = ['dist/index', 'dist/cli/main'];

@@ -85,6 +85,33 @@ describe('access control', () => {
     assert.match(preflight.headers['access-control-allow-headers']!, /Authorization/i);
   });
 
+  test('cors is normalised to the origin a browser sends; with Basic auth, credentials are allowed', async (t) => {
+    const { url } = await start(t, { cors: 'https://dash.example:443/', auth: { username: 'admin', password: 's3cret' } });
+    const res = await fetchBuffer(`${url}api/health`, 'GET', { Origin: 'https://dash.example' });
+    assert.equal(res.headers['access-control-allow-origin'], 'https://dash.example');
+    assert.equal(res.headers['access-control-allow-credentials'], 'true');
+    const any = await start(t, { cors: '*', auth: { username: 'admin', password: 's3cret' } });
+    const anyRes = await fetchBuffer(`${any.url}api/health`, 'GET', { Origin: 'https://dash.example' });
+    assert.equal(anyRes.headers['access-control-allow-origin'], '*');
+    assert.equal(anyRes.headers['access-control-allow-credentials'], undefined, "browsers refuse credentials with '*'");
+  });
+
+  test('a 401 names only the ways this server accepts, with the matching challenge', async (t) => {
+    const basicOnly = await start(t, { auth: { username: 'admin', password: 's3cret' } });
+    const b = await fetchBuffer(`${basicOnly.url}snapshot.jpg`);
+    assert.match(b.body.toString(), /log in with the user name and password\n$/);
+    assert.doesNotMatch(b.body.toString(), /token/);
+    const tokenOnly = await start(t, { token: 'abcdef123456' });
+    const k = await fetchBuffer(`${tokenOnly.url}snapshot.jpg`);
+    assert.match(k.body.toString(), /\?token=/);
+    assert.doesNotMatch(k.body.toString(), /log in/);
+    assert.equal(k.headers['www-authenticate'], 'Bearer realm="camcast"');
+    const both = await start(t, { auth: { username: 'admin', password: 's3cret' }, token: 'abcdef123456' });
+    const e = await fetchBuffer(`${both.url}snapshot.jpg`);
+    assert.match(e.body.toString(), /log in .*, or add \?token=/);
+    assert.match(e.headers['www-authenticate']!, /^Basic /);
+  });
+
   test('--tls-cert/--tls-key serve HTTPS', async (t) => {
     const dir = mkdtempSync(join(tmpdir(), 'camcast-tls-'));
     t.after(() => rmSync(dir, { recursive: true, force: true }));

@@ -236,7 +236,7 @@ describe('StreamServer', () => {
     t.after(() => server.close());
     await assert.rejects(server.listen(), (error: unknown) => {
       assert.ok(isCamcastError(error, 'PORT_IN_USE'));
-      assert.match(error.message, new RegExp(`port ${port} on 127.0.0.1 is already in use.*--port`));
+      assert.match(error.message, new RegExp(`port ${port} on 127.0.0.1 is already in use: stop the program using it or pick another port$`));
       return true;
     });
   });
@@ -269,6 +269,45 @@ describe('StreamServer', () => {
 });
 
 describe('StreamServer edge cases', () => {
+  test('bad options are one BAD_OPTION naming the option, before anything starts', () => {
+    const source = new FakeSource();
+    const bad: Array<[StreamServerOptions, RegExp]> = [
+      [{ port: 99999 }, /^port must be a whole number from 0 to 65535 \(got 99999\)$/],
+      [{ port: -1 }, /^port must be/],
+      [{ port: 1.5 }, /^port must be a whole number/],
+      [{ port: 'abc' as unknown as number }, /^port must be .*\(got 'abc'\)$/],
+      [{ auth: { username: 'a' } as unknown as { username: string; password: string } }, /^auth\.password must be a non-empty string/],
+      [{ auth: { username: '', password: 'x' } }, /^auth\.username must be a non-empty string/],
+      [{ auth: { username: 'a:b', password: 'x' } }, /auth\.username cannot contain ":"/],
+      [{ token: '' }, /^token must be a non-empty string/],
+      [{ cors: 'not an origin' }, /^cors must be \* or an origin/],
+      [{ maxViewers: -3 }, /^maxViewers must be a whole number from 0/],
+      [{ idleTimeoutMs: -1 }, /^idleTimeoutMs must be a number from 0/],
+      [{ stallTimeoutMs: Number.NaN }, /^stallTimeoutMs must be/],
+      [{ restartDelaysMs: [] }, /^restartDelaysMs must be a non-empty list/],
+      [{ restartDelaysMs: [1000, -1] }, /^each of restartDelaysMs must be/],
+    ];
+    for (const [options, message] of bad) {
+      assert.throws(
+        () => createServer({ source, ...options }),
+        (e: unknown) => isCamcastError(e, 'BAD_OPTION') && message.test(e.message),
+        JSON.stringify(options),
+      );
+    }
+    assert.equal(source.starts, 0);
+  });
+
+  test('runs of slashes are one slash, and an unknown ?action= says which actions exist', async (t) => {
+    const { url } = await start(t, { source: testPattern({ width: 64, height: 48 }) });
+    const stream = watch(t, `${url}/stream.mjpg`);
+    await stream.waitForParts(1);
+    const snap = await fetchBuffer(`${url}/api//frame.jpeg`);
+    assert.equal(snap.headers['content-type'], 'image/jpeg');
+    const action = await fetchBuffer(`${url}?action=bogus`);
+    assert.equal(action.status, 404);
+    assert.match(action.body.toString(), /no such action 'bogus'; use \/\?action=stream or \/\?action=snapshot/);
+  });
+
   test('close() while listen() is still resolving its host leaves no listening socket', async () => {
     const server = createServer({ source: new FakeSource(), host: 'localhost', port: 0 });
     const listening = server.listen();

@@ -5,8 +5,10 @@ import type { Broadcaster } from './broadcaster.js';
 import { LiveStream, type LiveStreamEvents, type LiveStreamOptions } from './live-stream.js';
 import { CamcastError, describeError } from './errors.js';
 import { Routes } from './http/routes.js';
+import { corsOrigin } from './http/cors-origin.js';
 import type { Logger } from './logger.js';
 import { silentLogger } from './logger.js';
+import { checkNumber, checkText } from './option-checks.js';
 import type { Source } from './sources/source.js';
 import { testPattern } from './sources/test-pattern.js';
 import { TypedEmitter } from './typed-emitter.js';
@@ -63,6 +65,7 @@ export class StreamServer extends TypedEmitter<StreamServerEvents> {
   #closing: Promise<void> | undefined;
 
   constructor(options: StreamServerOptions = {}) {
+    checkServerOptions(options);
     const { source = testPattern(options), host = '127.0.0.1', port = 8080, logger = silentLogger } = options;
     super((error, event) => logger.error(`a '${String(event)}' listener threw: ${describeError(error)}`));
     this.#host = host;
@@ -189,6 +192,21 @@ export function createServer(options: StreamServerOptions = {}): StreamServer {
   return new StreamServer(options);
 }
 
+/** What listen() and the routes would otherwise trip over late, or take silently. */
+function checkServerOptions(o: StreamServerOptions): void {
+  checkNumber('port', o.port, { integer: true, max: 65535 });
+  if (o.host !== undefined) checkText('host', o.host, "'127.0.0.1' or '::'");
+  if (o.auth !== undefined) {
+    checkText('auth.username', o.auth?.username, "'admin'");
+    checkText('auth.password', o.auth?.password, "'s3cret'");
+    if (o.auth.username.includes(':')) throw new CamcastError('BAD_OPTION', 'auth.username cannot contain ":" (HTTP Basic separates the user from the password with it)');
+  }
+  if (o.cors !== undefined) corsOrigin(o.cors);
+  if (o.token !== undefined) checkText('token', o.token, "'9f2c41d0b7e8a6f3'");
+  checkNumber('headersTimeoutMs', o.headersTimeoutMs, { min: 1 });
+  checkNumber('requestTimeoutMs', o.requestTimeoutMs, { min: 1 });
+}
+
 function plainResponse(status: string): string {
   return `HTTP/1.1 ${status}\r\nConnection: close\r\nContent-Length: 0\r\n\r\n`;
 }
@@ -208,13 +226,13 @@ function createHttpsServer(
 function listenError(error: NodeJS.ErrnoException, host: string, port: number): CamcastError {
   const where = `${host}:${port}`;
   if (error.code === 'EADDRINUSE') {
-    return new CamcastError('PORT_IN_USE', `port ${port} on ${host} is already in use: stop the program using it or pick another with --port`, { cause: error });
+    return new CamcastError('PORT_IN_USE', `port ${port} on ${host} is already in use: stop the program using it or pick another port`, { cause: error });
   }
   if (error.code === 'EACCES') {
     return new CamcastError('LISTEN_FAILED', `not allowed to listen on ${where}: use a port above 1023 or run with the needed privileges`, { cause: error });
   }
   if (error.code === 'EADDRNOTAVAIL' || error.code === 'ENOTFOUND') {
-    return new CamcastError('LISTEN_FAILED', `cannot listen on ${where}: ${host} is not an address of this machine; check --host`, { cause: error });
+    return new CamcastError('LISTEN_FAILED', `cannot listen on ${where}: ${host} is not an address of this machine; check the host`, { cause: error });
   }
   return new CamcastError('LISTEN_FAILED', `cannot listen on ${where}: ${error.message}`, { cause: error });
 }

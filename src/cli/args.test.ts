@@ -33,6 +33,10 @@ describe('parseCliArgs', () => {
     [['-q'], { logLevel: 'quiet' }],
     [['-v'], { logLevel: 'debug' }],
     [['--cors', '*'], { cors: '*' }],
+    [['--cors', 'http://printer.local:8123/'], { cors: 'http://printer.local:8123' }],
+    [['--cors', 'HTTPS://Dash.Example:443'], { cors: 'https://dash.example' }],
+    [['--token', '-abcdefgh123'], { token: '-abcdefgh123' }],
+    [['--token=-abcdefgh123'], { token: '-abcdefgh123' }],
   ];
   for (const [argv, expected] of good) {
     test(`accepts ${argv.join(' ')}`, () => {
@@ -55,6 +59,19 @@ describe('parseCliArgs', () => {
     [['--port'], /--port.*argument missing.*camcast --help/],
     [['stray'], /positional.*camcast --help/i],
     [['--host', ''], /--host must be an address/],
+    [['--cors', 'not an origin'], /--cors must be \* or an origin/],
+    [['--cors', ''], /--cors must be/],
+    [['--cors', 'https://dash.example/page'], /no path/],
+    [['--cors', 'ftp://dash.example'], /--cors must be/],
+    // A value starting with a dash reaches the range check instead of "argument is ambiguous".
+    [['--port', '-1'], /--port must be a whole number from 0 to 65535 \(got '-1'\)/],
+    [['--max-viewers', '-1'], /--max-viewers must be a whole number/],
+    [['--stall-timeout', '-5'], /--stall-timeout must be a number/],
+    [['--size', '-1x5'], /--size must be WIDTHxHEIGHT/],
+    // A real flag where a value belongs is a forgotten value.
+    [['--source', '--port', '80'], /^--source needs a value \(to give one that starts with a dash, write --source=-VALUE\); see camcast --help$/],
+    [['--token', '-v'], /--token needs a value/],
+    [['-q', '-v'], /-q .* and -v .* contradict each other/],
   ];
   for (const [argv, message] of bad) {
     test(`rejects ${argv.join(' ') || '(empty)'} with one BAD_OPTION line`, () => {

@@ -1,5 +1,6 @@
 import { parseArgs } from 'node:util';
 import { CamcastError } from '../errors.js';
+import { corsOrigin } from '../http/cors-origin.js';
 
 export interface CliOptions {
   readonly help: boolean;
@@ -61,40 +62,38 @@ Environment
 
 URLs: /  /stream.mjpg  /snapshot.jpg  /api/status  (and /video_feed, /?action=stream, ...)`;
 
+const OPTIONS = {
+  help: { type: 'boolean', short: 'h' },
+  version: { type: 'boolean' },
+  source: { type: 'string' },
+  host: { type: 'string' },
+  port: { type: 'string' },
+  size: { type: 'string' },
+  fps: { type: 'string' },
+  quality: { type: 'string' },
+  loop: { type: 'boolean' },
+  'no-loop': { type: 'boolean' },
+  'idle-timeout': { type: 'string' },
+  'stall-timeout': { type: 'string' },
+  'max-viewers': { type: 'string' },
+  cors: { type: 'string' },
+  auth: { type: 'string' },
+  token: { type: 'string' },
+  'tls-cert': { type: 'string' },
+  'tls-key': { type: 'string' },
+  quiet: { type: 'boolean', short: 'q' },
+  verbose: { type: 'boolean', short: 'v' },
+} as const;
+
 /** Pure: argv (without node and script) to options, with every value range-checked. */
 export function parseCliArgs(argv: readonly string[]): CliOptions {
   let values;
   try {
-    ({ values } = parseArgs({
-      args: [...argv],
-      strict: true,
-      allowPositionals: false,
-      options: {
-        help: { type: 'boolean', short: 'h' },
-        version: { type: 'boolean' },
-        source: { type: 'string' },
-        host: { type: 'string' },
-        port: { type: 'string' },
-        size: { type: 'string' },
-        fps: { type: 'string' },
-        quality: { type: 'string' },
-        loop: { type: 'boolean' },
-        'no-loop': { type: 'boolean' },
-        'idle-timeout': { type: 'string' },
-        'stall-timeout': { type: 'string' },
-        'max-viewers': { type: 'string' },
-        cors: { type: 'string' },
-        auth: { type: 'string' },
-        token: { type: 'string' },
-        'tls-cert': { type: 'string' },
-        'tls-key': { type: 'string' },
-        quiet: { type: 'boolean', short: 'q' },
-        verbose: { type: 'boolean', short: 'v' },
-      },
-    }));
+    ({ values } = parseArgs({ args: attachDashValues(argv), strict: true, allowPositionals: false, options: OPTIONS }));
   } catch (error) {
     throw new CamcastError('BAD_OPTION', `${firstLine(error)}; see camcast --help`);
   }
+  if (values.quiet && values.verbose) throw new CamcastError('BAD_OPTION', '-q (errors only) and -v (debug messages) contradict each other; give one of them');
   const size = values.size === undefined ? undefined : parseSize(values.size);
   return {
     help: values.help ?? false,
@@ -110,7 +109,7 @@ export function parseCliArgs(argv: readonly string[]): CliOptions {
     idleTimeoutMs: parseNumber('--idle-timeout', values['idle-timeout'], 10, 0, 86_400, false) * 1000,
     stallTimeoutMs: parseNumber('--stall-timeout', values['stall-timeout'], 5, 0, 3600, false) * 1000,
     maxViewers: parseNumber('--max-viewers', values['max-viewers'], 0, 0, 1_000_000),
-    cors: values.cors,
+    cors: values.cors === undefined ? undefined : corsOrigin(values.cors, '--cors'),
     auth: values.auth === undefined ? undefined : parseAuth(values.auth),
     token: values.token === undefined ? undefined : parseToken(values.token),
     ...parseTls(values['tls-cert'], values['tls-key']),
@@ -170,7 +169,38 @@ function parseTls(cert: string | undefined, key: string | undefined): { tlsCert:
   return { tlsCert: cert, tlsKey: key };
 }
 
+/**
+ * parseArgs refuses "--port -1" or "--token -abc" as ambiguous (the value might be a forgotten
+ * argument followed by another flag). A value that is not one of our flags is joined to its
+ * flag ("--port=-1"), so it reaches the range checks and their clear message; a real flag
+ * after a flag that needs a value is left for parseArgs to report.
+ */
+function attachDashValues(argv: readonly string[]): string[] {
+  const out: string[] = [];
+  for (let i = 0; i < argv.length; i++) {
+    const arg = argv[i]!;
+    const next = argv[i + 1];
+    const name = arg.startsWith('--') ? arg.slice(2) : undefined;
+    if (name !== undefined && OPTIONS[name as keyof typeof OPTIONS]?.type === 'string' && next?.startsWith('-') && !isFlag(next)) {
+      out.push(`${arg}=${next}`);
+      i++;
+    } else {
+      out.push(arg);
+    }
+  }
+  return out;
+}
+
+function isFlag(arg: string): boolean {
+  if (arg === '--') return true;
+  if (arg.startsWith('--')) return Object.hasOwn(OPTIONS, arg.slice(2).split('=')[0]!);
+  const shorts = new Set(Object.values(OPTIONS).flatMap((o) => ('short' in o ? [o.short] : [])));
+  return arg.length > 1 && [...arg.slice(1)].every((c) => shorts.has(c as 'h'));
+}
+
 function firstLine(error: unknown): string {
   const message = error instanceof Error ? error.message : String(error);
+  const ambiguous = /^Option '(--[\w-]+)(?: <value>)?' argument is ambiguous/.exec(message);
+  if (ambiguous) return `${ambiguous[1]} needs a value (to give one that starts with a dash, write ${ambiguous[1]}=-VALUE)`;
   return message.split('\n')[0]!.replace(/\.$/, '');
 }

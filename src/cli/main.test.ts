@@ -153,6 +153,8 @@ describe('camcast CLI', () => {
     const open = run(t, ['--source', 'test', '--host', '0.0.0.0', '--port', '0']);
     await open.waitFor(/viewer page/);
     assert.match(open.stderr(), /warning: listening on 0\.0\.0\.0 without authentication[\s\S]*viewer page/);
+    // Not http://0.0.0.0:PORT/, which opens nothing in most browsers.
+    assert.match(open.stderr(), /viewer page http:\/\/127\.0\.0\.1:\d+\/ /);
     open.kill('SIGTERM');
     assert.equal(await open.exited, 0);
     const guarded = run(t, ['--source', 'test', '--host', '0.0.0.0', '--port', '0', '--token', 'abcdefgh12345']);

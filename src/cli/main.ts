@@ -1,7 +1,8 @@
 #!/usr/bin/env node
 import { readFileSync } from 'node:fs';
+import { networkInterfaces } from 'node:os';
 import sharp from 'sharp';
-import { CamcastError, describeError } from '../errors.js';
+import { CamcastError, describeError, isCamcastError } from '../errors.js';
 import { jpegEncoder } from '../raster/encode-jpeg.js';
 import { resolveFfmpeg } from '../sources/ffmpeg-path.js';
 import { openSource } from '../sources/index.js';
@@ -9,6 +10,7 @@ import { createServer, type StreamServer } from '../stream-server.js';
 import { packageVersion } from '../version.js';
 import { parseCliArgs, USAGE } from './args.js';
 import { consoleLogger } from './console-logger.js';
+import { listenUrls } from './listen-urls.js';
 
 /** A thin shell: argv -> options -> source -> server -> listen; signals -> close. */
 async function main(argv: readonly string[]): Promise<number> {
@@ -78,14 +80,20 @@ async function main(argv: readonly string[]): Promise<number> {
     tls,
     logger,
   });
-  const address = await server.listen();
+  const address = await server.listen().catch((error: unknown) => {
+    // The library's message names no flag; on the command line the way out is one.
+    if (isCamcastError(error, 'PORT_IN_USE')) throw new CamcastError('PORT_IN_USE', `${error.message} with --port N`);
+    throw error;
+  });
   if (stopping) return stopped;
   // Before the URL lines, so whoever reads up to them has seen it.
   if (!isLoopback(options.host) && !options.auth && !options.token) {
     logger.warn(`listening on ${options.host} without authentication: anyone who can reach this machine can watch (use --auth or --token)`);
   }
   logger.info(`camcast ${packageVersion()}: streaming ${source.description} (${reason})`);
-  logger.info(`viewer page ${address.url}  stream ${address.url}stream.mjpg  snapshot ${address.url}snapshot.jpg  status ${address.url}api/status`);
+  const urls = listenUrls(address, networkInterfaces());
+  logger.info(`viewer page ${urls.local}  stream ${urls.local}stream.mjpg  snapshot ${urls.local}snapshot.jpg  status ${urls.local}api/status`);
+  if (urls.network.length > 0) logger.info(`on the network: ${urls.network.join('  ')}`);
 
   return stopped;
 }

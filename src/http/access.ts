@@ -26,9 +26,21 @@ export class AccessGuard {
     return this.#basic !== undefined || this.#token !== undefined;
   }
 
-  /** Whether a Basic challenge should be offered (so browsers show their login prompt). */
-  get usesBasic(): boolean {
-    return this.#basic !== undefined;
+  /**
+   * The WWW-Authenticate challenge of a 401. Basic whenever it is accepted, so browsers show
+   * their login prompt; Bearer when only a token is.
+   */
+  get challenge(): string {
+    return this.#basic ? 'Basic realm="camcast", charset="UTF-8"' : 'Bearer realm="camcast"';
+  }
+
+  /** For a 401's body: only the ways this server accepts. */
+  get howToAuthenticate(): string {
+    const ways = [
+      ...(this.#basic ? ['log in with the user name and password'] : []),
+      ...(this.#token ? ['add ?token=... to the URL or send Authorization: Bearer ...'] : []),
+    ];
+    return ways.join(', or ');
   }
 
   allows(req: IncomingMessage, url: URL): boolean {

@@ -5,6 +5,7 @@ import { describeError } from '../errors.js';
 import type { Logger } from '../logger.js';
 import { silentLogger } from '../logger.js';
 import { AccessGuard, type AccessOptions } from './access.js';
+import { corsOrigin } from './cors-origin.js';
 import { NO_CACHE_HEADERS, sendJson, sendText } from './responses.js';
 
 type Route = 'page' | 'stream' | 'snapshot' | 'status' | 'health';
@@ -68,8 +69,16 @@ export class Routes {
   constructor({ live, cors, logger = silentLogger, auth, token }: RoutesOptions) {
     this.#live = live;
     this.#guard = new AccessGuard({ auth, token });
-    this.#corsHeaders = cors
-      ? { 'Access-Control-Allow-Origin': cors, 'Access-Control-Expose-Headers': 'X-Timestamp, X-Frame-Seq, Content-Length', Vary: 'Origin' }
+    const origin = cors === undefined ? undefined : corsOrigin(cors);
+    this.#corsHeaders = origin
+      ? {
+          'Access-Control-Allow-Origin': origin,
+          'Access-Control-Expose-Headers': 'X-Timestamp, X-Frame-Seq, Content-Length',
+          // A page behind Basic auth fetches with credentials: 'include', which browsers allow
+          // only with this header, and only for a named origin, never '*'.
+          ...(auth && origin !== '*' ? { 'Access-Control-Allow-Credentials': 'true' } : {}),
+          Vary: 'Origin',
+        }
       : {};
     this.#logger = logger;
     this.#page = readFileSync(new URL('./viewer.html', import.meta.url));
@@ -88,10 +97,8 @@ export class Routes {
 
   #route(req: IncomingMessage, res: ServerResponse): void {
     for (const [name, value] of Object.entries(this.#corsHeaders)) res.setHeader(name, value);
-    let url: URL;
-    try {
-      url = new URL(req.url ?? '/', 'http://camcast.invalid');
-    } catch {
+    const url = requestUrl(req.url);
+    if (!url) {
       sendText(res, 400, 'camcast: malformed request URL');
       return;
     }
@@ -102,11 +109,15 @@ export class Routes {
     // Checked before the 404 so a stranger learns nothing about paths. A CORS preflight never
     // carries credentials; health stays open for monitoring.
     if (req.method !== 'OPTIONS' && route !== 'health' && !this.#guard.allows(req, url)) {
-      sendText(res, 401, 'camcast: authentication required: log in, or add ?token=... to the URL', this.#guard.usesBasic ? { 'WWW-Authenticate': 'Basic realm="camcast", charset="UTF-8"' } : {});
+      sendText(res, 401, `camcast: authentication required: ${this.#guard.howToAuthenticate}`, { 'WWW-Authenticate': this.#guard.challenge });
       return;
     }
     if (!route) {
-      sendText(res, 404, `camcast: no such path ${url.pathname.slice(0, 200)}; try /, /stream.mjpg, /snapshot.jpg or /api/status`);
+      const notFound =
+        action !== null && url.pathname === '/'
+          ? `camcast: no such action '${action.slice(0, 100)}'; use /?action=stream or /?action=snapshot`
+          : `camcast: no such path ${url.pathname.slice(0, 200)}; try /, /stream.mjpg, /snapshot.jpg or /api/status`;
+      sendText(res, 404, notFound);
       return;
     }
     if (req.method === 'OPTIONS') {
@@ -143,5 +154,21 @@ export class Routes {
         return;
       }
     }
+  }
+}
+
+/**
+ * The request's path and query. Parsed against a fixed origin rather than resolved as a
+ * reference, so "//stream.mjpg" is a path and not a host named "stream.mjpg"; runs of slashes
+ * are merged, as nginx does, so a proxy prefix joined with a slash too many still works.
+ */
+function requestUrl(raw: string | undefined): URL | undefined {
+  const target = raw ?? '/';
+  try {
+    const url = target.startsWith('/') ? new URL(`http://camcast.invalid${target}`) : new URL(target, 'http://camcast.invalid');
+    url.pathname = url.pathname.replace(/\/{2,}/g, '/');
+    return url;
+  } catch {
+    return undefined;
   }
 }
