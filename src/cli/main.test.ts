@@ -149,6 +149,30 @@ describe('camcast CLI', () => {
     assert.doesNotMatch(r.stderr(), /\n\s+at /);
   });
 
+  test('SIGINT while the startup check waits on a silent URL exits 0 without waiting for the check', async (t) => {
+    const sockets = new Set<net.Socket>();
+    const silent = net.createServer((socket) => {
+      sockets.add(socket);
+      socket.once('close', () => sockets.delete(socket));
+      socket.resume(); // reads (and ignores) the request, so the peer's close is seen
+    });
+    t.after(() => {
+      for (const socket of sockets) socket.destroy();
+      silent.close();
+    });
+    await new Promise<void>((r) => silent.listen(0, '127.0.0.1', r));
+    const connected = new Promise<net.Socket>((resolve) => silent.once('connection', resolve));
+    const port = (silent.address() as net.AddressInfo).port;
+    const r = run(t, ['--source', `http://127.0.0.1:${port}/stream`, '--port', '0']);
+    const checking = await connected;
+    const closed = new Promise<void>((resolve) => checking.once('close', () => resolve()));
+    r.kill('SIGINT');
+    assert.equal(await r.exited, 0);
+    assert.match(r.stderr(), /SIGINT: shutting down/);
+    assert.doesNotMatch(r.stderr(), /cannot reach|no answer/, 'the check was abandoned, not timed out');
+    await closed;
+  });
+
   test('listening beyond loopback without --auth or --token prints a warning; with --token it does not', async (t) => {
     const open = run(t, ['--source', 'test', '--host', '0.0.0.0', '--port', '0']);
     await open.waitFor(/viewer page/);

@@ -32,10 +32,13 @@ async function main(argv: readonly string[]): Promise<number> {
   let exit: (code: number) => void = () => {};
   const stopped = new Promise<number>((resolve) => (exit = resolve));
   let stopping = false;
+  // Ends the startup checks (a URL that never answers, a file being probed) at once on a signal.
+  const startup = new AbortController();
   const stop = (signal: string) => {
     if (stopping) return;
     stopping = true;
     logger.info(`${signal}: shutting down`);
+    startup.abort(new CamcastError('CLOSED', `${signal} during startup`));
     // Exit on time even if something refuses to close.
     setTimeout(() => exit(0), 1800).unref();
     (server?.close() ?? Promise.resolve()).then(
@@ -63,7 +66,12 @@ async function main(argv: readonly string[]): Promise<number> {
       logger.warn(`${describeError(error)}; only MJPEG upstreams and still images can be read without it`);
     }
   }
-  await source.check?.();
+  try {
+    await source.check?.(startup.signal);
+  } catch (error) {
+    if (stopping) return stopped;
+    throw error;
+  }
   logger.debug(`JPEG encoder for pictures camcast makes: ${jpegEncoder}`);
   const tls = options.tlsCert && options.tlsKey ? { cert: readPem(options.tlsCert, '--tls-cert'), key: readPem(options.tlsKey, '--tls-key') } : undefined;
 

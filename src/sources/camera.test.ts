@@ -143,3 +143,16 @@ test('listCameras() lists videoN entries in numeric order and [] for a missing d
   assert.deepEqual(await listCameras({ dir: devices }), ['video0', 'video2', 'video10'].map((n) => join(devices, n)));
   assert.deepEqual(await listCameras({ dir: join(dir, 'nope') }), []);
 });
+
+test('camera().check() rejects a character device that is not a video4linux device (/dev/null)', { skip: process.platform !== 'linux' && 'major 81 is Linux\'s' }, async () => {
+  await assert.rejects(camera({ device: NOT_A_CAMERA, ffmpegPath: FFMPEG }).check!(), (err: unknown) => {
+    assert.ok(isCamcastError(err, 'SOURCE_NOT_FOUND'), String(err));
+    assert.match(err.message, /^\/dev\/null is not a camera \(not a video4linux device\); cameras present: /);
+    return true;
+  });
+});
+
+test('camera().check(signal) rejects with the reason of a signal that has aborted', async () => {
+  const reason = new Error('interrupted');
+  await assert.rejects(camera({ device: '/dev/video99', ffmpegPath: FFMPEG }).check!(AbortSignal.abort(reason)), (err: unknown) => err === reason);
+});

@@ -1,14 +1,16 @@
-import { execFile } from 'node:child_process';
 import { constants } from 'node:fs';
 import { access, readdir, stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import { CamcastError } from '../errors.js';
 import { silentLogger, type Logger } from '../logger.js';
+import { checkText } from '../option-checks.js';
 import type { EncodeOptions } from './encode-options.js';
 import { cameraArgs, listFormatsArgs, parseV4l2Formats, validateEncodeOptions } from './ffmpeg-args.js';
 import { resolveFfmpeg } from './ffmpeg-path.js';
 import { FfmpegFeed } from './ffmpeg-process.js';
+import { shortRun } from './short-run.js';
 import type { FrameSink, Source } from './source.js';
+import { checkOptionsObject, checkSharedOptions } from './source-options.js';
 
 export interface CameraOptions extends EncodeOptions {
   /** "/dev/video0", or a bare index "0" meaning /dev/video0. */
@@ -21,6 +23,9 @@ export interface CameraOptions extends EncodeOptions {
   /** The format probe is one short ffmpeg run; this bounds it. */
   readonly probeTimeoutMs?: number;
 }
+
+/** The major device number Linux gives every video4linux device. */
+const VIDEO_MAJOR = 81;
 
 /** "0" -> "/dev/video0"; anything else is a path already. */
 export function cameraDevicePath(device: string): string {
@@ -43,6 +48,9 @@ export async function listCameras({ dir = '/dev' }: { dir?: string } = {}): Prom
 
 /** A V4L2 camera. Its own MJPEG is passed through untouched when it offers it. */
 export function camera(options: CameraOptions): Source {
+  checkOptionsObject('camera', options, "{ device: '/dev/video0' }");
+  checkText('device', options.device, "'/dev/video0' or '0'");
+  checkSharedOptions(options);
   validateEncodeOptions(options);
   return new CameraSource(options);
 }
@@ -70,8 +78,13 @@ class CameraSource implements Source {
     this.#feed = new FfmpegFeed({ label: this.description, startTimeoutMs, stallTimeoutMs });
   }
 
-  async check(): Promise<void> {
+  /** Quick file-system checks only: nothing here opens the camera, so nothing needs stopping. */
+  async check(signal?: AbortSignal): Promise<void> {
+    signal?.throwIfAborted();
     await this.#checkDevice();
+    signal?.throwIfAborted();
+    await this.#checkVideo4Linux();
+    signal?.throwIfAborted();
     await this.#resolveFfmpeg();
   }
 
@@ -121,6 +134,22 @@ class CameraSource implements Source {
     }
   }
 
+  /**
+   * Any character device passes #checkDevice (/dev/null, a serial port), and ffmpeg would then
+   * fail on it at every retry. On Linux every V4L2 device has major number 81 (VIDEO_MAJOR), so
+   * check() can tell. Not in start(): there ffmpeg's own error says it, and tests stand in for a
+   * camera with /dev/null and a fake ffmpeg.
+   */
+  async #checkVideo4Linux(): Promise<void> {
+    if (process.platform !== 'linux') return;
+    const { rdev } = await stat(this.#device);
+    // glibc's major(): bits 8-19 hold the major number of any device below major 4096.
+    if ((Math.floor(rdev / 256) & 0xfff) === VIDEO_MAJOR) return;
+    const present = await listCameras();
+    const list = present.length > 0 ? present.join(', ') : 'none';
+    throw new CamcastError('SOURCE_NOT_FOUND', `${this.#device} is not a camera (not a video4linux device); cameras present: ${list}`);
+  }
+
   async #resolveFfmpeg(): Promise<string> {
     // The environment is the one the ffmpeg child inherits anyway.
     this.#ffmpegPath ??= this.#options.ffmpegPath ?? (await resolveFfmpeg({ env: process.env })).path;
@@ -130,16 +159,12 @@ class CameraSource implements Source {
   /** Asks the camera for its formats; on any doubt, decode and encode (always works). */
   async #probeMjpeg(ffmpegPath: string): Promise<boolean> {
     const abort = new AbortController();
-    // Resolves when the probe process has exited (execFile calls back on 'close', killed or not).
-    // ffmpeg exits with 1 after listing: the list is in stderr either way.
-    const done = new Promise<string>((resolve) => {
-      execFile(
-        ffmpegPath,
-        listFormatsArgs(this.#device),
-        { timeout: this.#options.probeTimeoutMs ?? 5000, signal: abort.signal, windowsHide: true },
-        (_error, _stdout, stderr) => resolve(String(stderr)),
-      );
-    });
+    // ffmpeg exits with 1 after listing: the list is in stderr either way. A probe that cannot run
+    // or times out leaves the list empty, which means encoding.
+    const done = shortRun(ffmpegPath, listFormatsArgs(this.#device), { timeoutMs: this.#options.probeTimeoutMs ?? 5000, signal: abort.signal }).then(
+      (run) => run.stderr,
+      () => '',
+    );
     this.#probe = { abort, done };
     const stderr = await done;
     if (this.#probe?.done === done) this.#probe = undefined;

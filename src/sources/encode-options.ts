@@ -13,7 +13,10 @@ export interface EncodeOptions {
 /** Throws BAD_OPTION, naming the option and its range, for values ffmpeg would reject or misread. */
 export function validateEncodeOptions({ width, height, fps, quality }: EncodeOptions): void {
   const check = (name: string, value: number | undefined, ok: (v: number) => boolean, range: string) => {
-    if (value !== undefined && !ok(value)) throw new CamcastError('BAD_OPTION', `${name} must be ${range}, got ${value}`);
+    if (value === undefined || ok(value)) return;
+    // Quoted, so a string that looks like a number ('640') is seen to be the problem.
+    const got = typeof value === 'string' ? `'${value}'` : String(value);
+    throw new CamcastError('BAD_OPTION', `${name} must be ${range}, got ${got}`);
   };
   const size = (v: number) => Number.isInteger(v) && v >= 16 && v <= 16384;
   check('width', width, size, 'an integer from 16 to 16384');

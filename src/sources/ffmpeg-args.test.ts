@@ -6,6 +6,7 @@ import {
   fileArgs,
   listFormatsArgs,
   parseV4l2Formats,
+  probeFileArgs,
   qualityToQscale,
   urlArgs,
   validateEncodeOptions,
@@ -39,6 +40,8 @@ const rows: Array<[string, () => string[], string]> = [
     `${G} -rw_timeout 10000000 -i http://cam/video.mp4 -map 0:v:0 ${ENC_DEFAULT} ${OUT}`],
   ['https with a custom read timeout', () => urlArgs({ url: 'https://cam/snap.jpg', ioTimeoutMs: 2500, width: 100, height: 50 }),
     `${G} -rw_timeout 2500000 -i https://cam/snap.jpg -map 0:v:0 -vf scale=100:50 ${ENC_DEFAULT} ${OUT}`],
+  ['file probe decodes one frame of the first video stream', () => probeFileArgs('/videos/a b.mp4'),
+    `${G} -i file:/videos/a b.mp4 -map 0:v:0 -frames:v 1 -f framecrc -`],
   ['list formats uses loglevel info', () => listFormatsArgs('/dev/video0'),
     '-hide_banner -loglevel info -nostdin -f v4l2 -list_formats all -i /dev/video0'],
 ];

@@ -3,8 +3,8 @@
  * path or URL with spaces or quotes is one argument and nothing is interpreted). The argv excludes
  * the program itself. Tests pin the exact output per source kind.
  */
-import { CamcastError } from '../errors.js';
 import type { EncodeOptions } from './encode-options.js';
+import { unsupportedScheme } from './url-scheme.js';
 
 /** Same default as libjpeg's cjpeg and sharp. */
 export const DEFAULT_QUALITY = 80;
@@ -106,6 +106,21 @@ export function fileArgs({ path, loop = true, ...encode }: FileArgsOptions): str
   ];
 }
 
+/**
+ * Decodes the first video frame of a file and nothing more, to learn before streaming whether it
+ * plays at all (file().check()).
+ */
+export function probeFileArgs(path: string): string[] {
+  return [
+    ...GLOBAL,
+    '-i', `file:${path}`,
+    ...FIRST_VIDEO,
+    '-frames:v', '1',
+    // One stdout line per decoded frame: exit code 0 alone does not prove that a frame came out.
+    '-f', 'framecrc', '-',
+  ];
+}
+
 /** A network stream: RTSP over TCP, or anything ffmpeg reads over HTTP. */
 export function urlArgs({ url, ioTimeoutMs = 10_000, ...encode }: UrlArgsOptions): string[] {
   const scheme = /^([a-z][a-z0-9+.-]*):/i.exec(url)?.[1]?.toLowerCase();
@@ -120,7 +135,7 @@ export function urlArgs({ url, ioTimeoutMs = 10_000, ...encode }: UrlArgsOptions
     // Microseconds; a read that blocks longer fails instead of hanging on a dead server.
     input = ['-rw_timeout', String(Math.round(ioTimeoutMs * 1000)), '-i', url];
   } else {
-    throw new CamcastError('BAD_OPTION', `unsupported URL scheme in ${url}: use rtsp://, rtsps://, http:// or https://`);
+    throw unsupportedScheme(url);
   }
   return [...GLOBAL, ...input, ...FIRST_VIDEO, ...encodeArgs(encode), ...OUTPUT];
 }

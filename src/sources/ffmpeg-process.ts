@@ -4,6 +4,7 @@ import { preciseNow } from '../frame.js';
 import { findExecutable } from './ffmpeg-path.js';
 import { readJpegSize } from './jpeg-info.js';
 import { JpegSplitter, type JpegSplitterStats } from './jpeg-splitter.js';
+import { redactSecrets } from './redact.js';
 import type { FrameSink } from './source.js';
 
 export interface FfmpegProcessOptions {
@@ -78,9 +79,12 @@ export class FfmpegProcess {
     return this.#child?.pid;
   }
 
-  /** The first few KB of ffmpeg's stderr, as text. */
+  /**
+   * The first few KB of ffmpeg's stderr, as text, with URL passwords masked: ffmpeg repeats its
+   * input URL in full in its errors, and these words end up in front of every viewer.
+   */
   get stderrHead(): string {
-    return Buffer.concat(this.#stderr).toString('utf8');
+    return redactSecrets(Buffer.concat(this.#stderr).toString('utf8'));
   }
 
   get stats(): JpegSplitterStats {

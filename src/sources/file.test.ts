@@ -1,14 +1,14 @@
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { execFile } from 'node:child_process';
-import { chmod, mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { chmod, mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { promisify } from 'node:util';
 import { isCamcastError } from '../errors.js';
 import type { FrameInput } from '../frame.js';
-import { file } from './file.js';
+import { file, firstFfmpegError, NO_VIDEO } from './file.js';
 import type { FrameSink } from './source.js';
 
 const FFMPEG = '/usr/bin/ffmpeg';
@@ -98,6 +98,86 @@ test('file().check() rejects SOURCE_NOT_FOUND for a missing file and SOURCE_STAR
     (err: unknown) => isCamcastError(err, 'SOURCE_START_FAILED') && err.message.includes('is not a regular file'),
   );
   await file({ path: clip2s, ffmpegPath: FFMPEG }).check!();
+});
+
+test('file().check() rejects a file that is not a video with ffmpeg\'s first reason, naming the file', async () => {
+  const garbage = join(dir, 'garbage-check.mp4');
+  await writeFile(garbage, 'garbage\n'); // echo garbage > bad.mp4
+  const empty = join(dir, 'empty.bin');
+  await writeFile(empty, '');
+  for (const [path, reason] of [[garbage, 'moov atom not found'], [empty, 'Invalid data found when processing input']] as const) {
+    await assert.rejects(file({ path, ffmpegPath: FFMPEG }).check!(), (err: unknown) => {
+      assert.ok(isCamcastError(err, 'SOURCE_START_FAILED'), String(err));
+      assert.equal(err.message, `${path} is not a video ffmpeg can play: ${reason}; give a complete video file`);
+      return true;
+    });
+  }
+});
+
+test('file().check() rejects a file with audio only as having no video stream', async () => {
+  const path = join(dir, 'audio-only.mp4');
+  await promisify(execFile)(FFMPEG, ['-hide_banner', '-loglevel', 'error', '-nostdin', '-f', 'lavfi', '-i', 'sine=duration=0.5', '-c:a', 'aac', '-y', path]);
+  await assert.rejects(file({ path, ffmpegPath: FFMPEG }).check!(), (err: unknown) => {
+    assert.ok(isCamcastError(err, 'SOURCE_START_FAILED'), String(err));
+    assert.equal(err.message, `${path} has no video stream (audio only?): give a video file`);
+    return true;
+  });
+});
+
+/** An ffmpeg that never answers, recording its pid: exec keeps the pid for sleep. */
+async function hangingFfmpeg(name: string): Promise<{ path: string; pid: () => Promise<number> }> {
+  const path = join(dir, name);
+  await writeFile(path, `#!/bin/sh\necho $$ > '${path}.pid'\nexec sleep 30\n`);
+  await chmod(path, 0o755);
+  return { path, pid: async () => Number(await readFile(`${path}.pid`, 'utf8')) };
+}
+
+function isRunning(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+test('file().check() kills a probe that takes longer than probeTimeoutMs and says so', async () => {
+  const fake = await hangingFfmpeg('hanging-ffmpeg');
+  await assert.rejects(file({ path: clip2s, ffmpegPath: fake.path, probeTimeoutMs: 300 }).check!(), (err: unknown) => {
+    assert.ok(isCamcastError(err, 'SOURCE_START_FAILED'), String(err));
+    assert.match(err.message, /two-seconds\.mp4: ffmpeg decoded no video frame from it within 0\.3 s/);
+    return true;
+  });
+  assert.equal(isRunning(await fake.pid()), false, 'the probe is gone when check() settles');
+});
+
+test('file().check(signal) aborted during the probe rejects at once with the reason and kills ffmpeg', async () => {
+  const fake = await hangingFfmpeg('aborted-ffmpeg');
+  const abort = new AbortController();
+  const reason = new Error('interrupted');
+  setTimeout(() => abort.abort(reason), 100);
+  const started = performance.now();
+  await assert.rejects(file({ path: clip2s, ffmpegPath: fake.path }).check!(abort.signal), (err: unknown) => err === reason);
+  assert.ok(performance.now() - started < 600, `settled after ${(performance.now() - started).toFixed(0)} ms`);
+  assert.equal(isRunning(await fake.pid()), false, 'the probe is gone when check() settles');
+  await assert.rejects(file({ path: clip2s, ffmpegPath: FFMPEG }).check!(AbortSignal.abort()), (err: unknown) => (err as Error).name === 'AbortError');
+});
+
+test('file().check() rejects FFMPEG_NOT_FOUND when ffmpegPath cannot be run', async () => {
+  await assert.rejects(file({ path: clip2s, ffmpegPath: join(dir, 'no-such-ffmpeg') }).check!(), (err: unknown) =>
+    isCamcastError(err, 'FFMPEG_NOT_FOUND') && /no-such-ffmpeg.*ENOENT/.test(err.message),
+  );
+});
+
+test('firstFfmpegError() gives the first line that says what is wrong, without tags and the file prefix', () => {
+  const rows: Array<[string, string | undefined]> = [
+    ['[mov,mp4,m4a,3gp,3g2,mj2 @ 0x55aaee7a68c0] moov atom not found\nfile:/v/a.mp4: Invalid data found when processing input\n', 'moov atom not found'],
+    ['file:/v/a.mp4: Invalid data found when processing input\n', 'Invalid data found when processing input'],
+    ["Stream map '0:v:0' matches no streams.\nTo ignore this, add a trailing '?' to the map.\n", NO_VIDEO],
+    ['\r\n  \n[h264 @ 0xabc] Decoder (codec h264) not found\n', 'Decoder (codec h264) not found'],
+    ['', undefined],
+  ];
+  for (const [stderr, expected] of rows) assert.equal(firstFfmpegError(stderr, '/v/a.mp4'), expected, stderr);
 });
 
 test('file().start() rejects SOURCE_START_FAILED with ffmpeg\'s reason for a file that is not a video', async (t) => {

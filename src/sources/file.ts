@@ -3,11 +3,14 @@ import { access, stat } from 'node:fs/promises';
 import { resolve } from 'node:path';
 import { CamcastError } from '../errors.js';
 import { silentLogger, type Logger } from '../logger.js';
+import { checkText } from '../option-checks.js';
 import type { EncodeOptions } from './encode-options.js';
-import { fileArgs, validateEncodeOptions } from './ffmpeg-args.js';
+import { fileArgs, probeFileArgs, validateEncodeOptions } from './ffmpeg-args.js';
 import { resolveFfmpeg } from './ffmpeg-path.js';
 import { FfmpegFeed } from './ffmpeg-process.js';
+import { shortRun } from './short-run.js';
 import type { FrameSink, Source } from './source.js';
+import { checkOptionsObject, checkSharedOptions } from './source-options.js';
 
 export interface FileOptions extends EncodeOptions {
   /** Any video file ffmpeg reads; relative paths are resolved against the working directory. */
@@ -19,10 +22,15 @@ export interface FileOptions extends EncodeOptions {
   readonly logger?: Logger;
   readonly startTimeoutMs?: number;
   readonly stallTimeoutMs?: number;
+  /** check() has ffmpeg decode the first frame; this bounds that run (default 5000). */
+  readonly probeTimeoutMs?: number;
 }
 
 /** A video file played at its own rate, as if it were a camera. */
 export function file(options: FileOptions): Source {
+  checkOptionsObject('file', options, "{ path: 'clip.mp4' }");
+  checkText('path', options.path, "'clip.mp4'");
+  checkSharedOptions(options);
   validateEncodeOptions(options);
   return new FileSource(options);
 }
@@ -48,9 +56,16 @@ class FileSource implements Source {
     this.#feed = new FfmpegFeed({ label: this.description, startTimeoutMs, stallTimeoutMs, endOfInput: options.loop === false ? 'ended' : 'failed' });
   }
 
-  async check(): Promise<void> {
+  /**
+   * The file exists and is readable, and ffmpeg decodes a first video frame from it: a file that
+   * is no video (or has no video stream) would otherwise pass, then fail and retry forever.
+   */
+  async check(signal?: AbortSignal): Promise<void> {
+    signal?.throwIfAborted();
     await this.#checkFile();
-    await this.#resolveFfmpeg();
+    signal?.throwIfAborted();
+    const ffmpegPath = await this.#resolveFfmpeg();
+    await this.#probe(ffmpegPath, signal);
   }
 
   async start(sink: FrameSink): Promise<void> {
@@ -89,9 +104,55 @@ class FileSource implements Source {
     }
   }
 
+  async #probe(ffmpegPath: string, signal: AbortSignal | undefined): Promise<void> {
+    const path = this.#path;
+    const timeoutMs = this.#options.probeTimeoutMs ?? 5000;
+    let run;
+    try {
+      run = await shortRun(ffmpegPath, probeFileArgs(path), { timeoutMs, signal });
+    } catch (error) {
+      if (signal?.aborted && error === signal.reason) throw error;
+      throw new CamcastError('FFMPEG_NOT_FOUND', `cannot run ffmpeg at ${ffmpegPath} (${(error as Error).message}): set ffmpegPath or FFMPEG_PATH to a working ffmpeg`, { cause: error });
+    }
+    if (run.timedOut) {
+      throw new CamcastError('SOURCE_START_FAILED', `${path}: ffmpeg decoded no video frame from it within ${timeoutMs / 1000} s; check the file (a slow network mount?) or raise probeTimeoutMs`);
+    }
+    // framecrc prints "#" header lines, then one "stream, dts, pts, ..." line per decoded frame.
+    if (run.code === 0 && /^\d+,/m.test(run.stdout)) return;
+    const reason = firstFfmpegError(run.stderr, path);
+    if (reason === NO_VIDEO) {
+      throw new CamcastError('SOURCE_START_FAILED', `${path} has no video stream (audio only?): give a video file`);
+    }
+    const how = run.code === null ? 'ffmpeg was killed' : `ffmpeg exited with code ${run.code}`;
+    const why = reason ?? (run.code === 0 ? 'no video frame could be decoded' : how);
+    throw new CamcastError('SOURCE_START_FAILED', `${path} is not a video ffmpeg can play: ${why}; give a complete video file`);
+  }
+
   async #resolveFfmpeg(): Promise<string> {
     // The environment is the one the ffmpeg child inherits anyway.
     this.#ffmpegPath ??= this.#options.ffmpegPath ?? (await resolveFfmpeg({ env: process.env })).path;
     return this.#ffmpegPath;
   }
+}
+
+/** What firstFfmpegError() returns when the input has no video stream to map. */
+export const NO_VIDEO = 'no video stream';
+
+/**
+ * The first line of ffmpeg's stderr that says what is wrong, without its "[mov,mp4 @ 0x55...]"
+ * tag or the "file:/path: " prefix (the message names the file already): "moov atom not found",
+ * "Invalid data found when processing input", or NO_VIDEO for a file without a video stream.
+ */
+export function firstFfmpegError(stderr: string, path: string): string | undefined {
+  for (const raw of stderr.split(/\r?\n/)) {
+    const line = raw
+      .replace(/^\[[^\]]* @ 0x[0-9a-f]+\]\s*/i, '')
+      .replace(`file:${path}: `, '')
+      .trim();
+    if (line === '') continue;
+    if (/^Stream map '0:v:0' matches no streams/i.test(line)) return NO_VIDEO;
+    // One line for a human, whatever ffmpeg found to say.
+    return line.length > 200 ? `${line.slice(0, 200)}...` : line;
+  }
+  return undefined;
 }

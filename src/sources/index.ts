@@ -6,7 +6,9 @@ import type { EncodeOptions } from './encode-options.js';
 import { file } from './file.js';
 import { testPattern } from './test-pattern.js';
 import type { Source } from './source.js';
+import { checkOptionsObject } from './source-options.js';
 import { url } from './url.js';
+import { unsupportedScheme } from './url-scheme.js';
 
 export interface OpenSourceOptions extends EncodeOptions {
   /** Play a file source in a loop (default) or once. */
@@ -56,7 +58,7 @@ const KINDS: ReadonlyArray<{ readonly test: (spec: string) => boolean; readonly 
   {
     test: (spec) => /^[a-z][a-z0-9+.-]*:\/\//i.test(spec),
     open: (spec) => {
-      throw new CamcastError('BAD_OPTION', `unsupported URL scheme in --source ${spec}: use rtsp://, rtsps://, http:// or https://`);
+      throw unsupportedScheme(spec, '--source ');
     },
   },
   {
@@ -71,6 +73,10 @@ const KINDS: ReadonlyArray<{ readonly test: (spec: string) => boolean; readonly 
 
 /** Turns a --source value (auto, test, 0, /dev/video0, a URL or a file path) into a Source. */
 export function openSource(spec: string, options: OpenSourceOptions = {}): OpenedSource {
+  if (typeof spec !== 'string') {
+    throw new CamcastError('BAD_OPTION', `the source spec must be a string: auto, test, a camera, a file or a URL (got ${String(spec)})`);
+  }
+  checkOptionsObject('openSource', options, "'auto', { width: 640, height: 480 }");
   const trimmed = spec.trim();
   if (trimmed === '') throw new CamcastError('BAD_OPTION', '--source is empty: use auto, test, a camera, a file or a URL');
   const kind = KINDS.find((k) => k.test(trimmed))!;

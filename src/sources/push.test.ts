@@ -36,6 +36,26 @@ describe('push()', () => {
     }
   });
 
+  test('push(null), push(undefined), push(123) and push(\'text\') throw BAD_FRAME saying what push() takes', (t) => {
+    const source = push();
+    t.after(() => source.stop());
+    for (const [bad, got] of [[null, 'null'], [undefined, 'undefined'], [123, '123'], ['text', 'a string']] as const) {
+      assert.throws(() => source.push(bad as never), (e: unknown) => {
+        assert.ok(isCamcastError(e, 'BAD_FRAME'), String(e));
+        assert.equal(e.message, `push() needs a complete JPEG Buffer (FF D8 ... FF D9) or raw pixels { data, width, height, channels }, got ${got}`);
+        return true;
+      });
+    }
+  });
+
+  test('push() of raw pixels wider than a JPEG can be throws BAD_FRAME at once, not later in the encoder', (t) => {
+    const source = push();
+    t.after(() => source.stop());
+    assert.throws(() => source.push({ data: Buffer.alloc(70_000), width: 70_000, height: 1, channels: 1 }), (e: unknown) =>
+      isCamcastError(e, 'BAD_FRAME') && /at most 65500 pixels/.test(e.message),
+    );
+  });
+
   test('raw frames pushed faster than they encode: the newest wins and the rest count as dropped', async (t) => {
     const source = push();
     t.after(() => source.stop());

@@ -6,6 +6,7 @@ import { encodeJpeg, type RawImage } from '../raster/encode-jpeg.js';
 import { validateEncodeOptions } from './encode-options.js';
 import { readJpegSize } from './jpeg-info.js';
 import type { FrameSink, Source } from './source.js';
+import { checkOptionsObject } from './source-options.js';
 
 export interface PushOptions {
   /** JPEG quality (1-100) for raw frames. */
@@ -29,6 +30,7 @@ export interface PushSource extends Source {
 }
 
 export function push(options: PushOptions = {}): PushSource {
+  checkOptionsObject('push', options, '{ quality: 85 }');
   validateEncodeOptions({ quality: options.quality });
   return new PushSourceImpl(options);
 }
@@ -121,17 +123,26 @@ class PushSourceImpl implements PushSource {
   }
 }
 
+/** libjpeg-turbo's JPEG_MAX_DIMENSION: a larger frame would fail later, in the encoder, unseen. */
+const MAX_JPEG_SIDE = 65500;
+
 function checkRaw(frame: RawImage): void {
+  // Callers in plain JavaScript get here with anything: say what push() takes, not a TypeError.
+  if (typeof frame !== 'object' || frame === null) {
+    const got = typeof frame === 'string' ? 'a string' : String(frame);
+    throw new CamcastError('BAD_FRAME', `push() needs a complete JPEG Buffer (FF D8 ... FF D9) or raw pixels { data, width, height, channels }, got ${got}`);
+  }
   const { data, width, height, channels } = frame as Partial<RawImage>;
   const valid =
     (Buffer.isBuffer(data) || data instanceof Uint8Array) &&
     Number.isInteger(width) && Number.isInteger(height) && width! > 0 && height! > 0 &&
+    width! <= MAX_JPEG_SIDE && height! <= MAX_JPEG_SIDE &&
     (channels === 1 || channels === 3 || channels === 4) &&
     data.length === width! * height! * channels;
   if (!valid) {
     throw new CamcastError(
       'BAD_FRAME',
-      'push() raw frames need { data, width, height, channels: 1 | 3 | 4 } with data.length = width * height * channels',
+      `push() raw frames need { data, width, height, channels: 1 | 3 | 4 } with data.length = width * height * channels and sides of at most ${MAX_JPEG_SIDE} pixels`,
     );
   }
 }

@@ -25,10 +25,12 @@ export interface Source {
   /** For humans: "/dev/video0 (camera)", "test pattern 640x480 @ 30 fps". */
   readonly description: string;
   /**
-   * Optional cheap preflight the CLI runs before listening (device exists, file readable, host
+   * Optional cheap preflight the CLI runs before listening (device exists, file plays, host
    * reachable), so a typo fails at once with one clear line instead of at the first viewer.
+   * When `signal` aborts (the user pressed Ctrl-C) it closes what it opened and rejects at once
+   * with `signal.reason`.
    */
-  check?(): Promise<void>;
+  check?(signal?: AbortSignal): Promise<void>;
   start(sink: FrameSink): Promise<void>;
   stop(): Promise<void>;
 }

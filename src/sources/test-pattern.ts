@@ -6,6 +6,7 @@ import { TestCard } from '../raster/test-card.js';
 import { validateEncodeOptions, type EncodeOptions } from './encode-options.js';
 import { FrameClock } from './frame-clock.js';
 import type { FrameSink, Source } from './source.js';
+import { checkOptionsObject } from './source-options.js';
 
 export interface TestPatternOptions extends EncodeOptions {
   readonly logger?: Logger;
@@ -16,6 +17,7 @@ export interface TestPatternOptions extends EncodeOptions {
  * no camera and no ffmpeg.
  */
 export function testPattern(options: TestPatternOptions = {}): Source {
+  checkOptionsObject('testPattern', options, '{ width: 640, height: 480, fps: 30 }');
   validateEncodeOptions(options);
   return new TestPatternSource(options);
 }

@@ -2,7 +2,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { chmod, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
-import type { AddressInfo } from 'node:net';
+import { createServer as createNetServer, type AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
@@ -10,7 +10,7 @@ import sharp from 'sharp';
 import { isCamcastError } from '../errors.js';
 import type { FrameInput } from '../frame.js';
 import type { FrameSink } from './source.js';
-import { redactUrl, url } from './url.js';
+import { url } from './url.js';
 
 const FFMPEG = '/usr/bin/ffmpeg';
 /** Passed where the relay must work without ffmpeg: using it would fail to start. */
@@ -262,16 +262,46 @@ test('url().check() rejects SOURCE_NOT_FOUND for a refused port and a server tha
   );
 });
 
-test('url().check() and start() reject BAD_OPTION for an invalid URL or an unsupported scheme', async () => {
+test('url() throws BAD_OPTION at once for an invalid URL or an unsupported scheme, as openSource() does', () => {
   for (const bad of ['not a url', 'ftp://example.com/x', 'file:///etc/passwd']) {
-    await assert.rejects(url({ url: bad }).check!(), (err: unknown) => isCamcastError(err, 'BAD_OPTION'));
-    await assert.rejects(url({ url: bad }).start(collector().sink), (err: unknown) => isCamcastError(err, 'BAD_OPTION'));
+    assert.throws(() => url({ url: bad }), (err: unknown) => isCamcastError(err, 'BAD_OPTION'));
   }
+  assert.throws(() => url({ url: 'ftp://admin:hunter2@x' }), (err: unknown) => {
+    assert.ok(isCamcastError(err, 'BAD_OPTION'));
+    assert.equal(err.message, 'unsupported URL scheme in ftp://admin:***@x: use rtsp://, rtsps://, http:// or https://');
+    return true;
+  });
 });
 
-test('url() hides the password in its description and redactUrl() keeps everything else', () => {
+test('url() hides the password in its description and keeps everything else', () => {
   assert.equal(url({ url: 'rtsp://admin:secret@cam.local:554/h264' }).description, 'rtsp://admin:***@cam.local:554/h264');
-  assert.equal(redactUrl('http://cam/video.mjpg'), 'http://cam/video.mjpg');
-  assert.equal(redactUrl('http://user@cam/'), 'http://user@cam/');
-  assert.equal(redactUrl('nonsense://a:b@c d'), 'nonsense://a:***@c d');
+  assert.equal(url({ url: 'http://cam/video.mjpg' }).description, 'http://cam/video.mjpg');
+  assert.equal(url({ url: 'http://cam/snap.cgi?usr=admin&pwd=s3cret' }).description, 'http://cam/snap.cgi?usr=admin&pwd=***');
+});
+
+test('url().check(signal) aborted while the server has not answered rejects at once with the reason and closes its socket', async (t) => {
+  let closed = false;
+  const { base } = await serve(t, (req) => req.on('close', () => (closed = true))); // accepts, never answers
+  const abort = new AbortController();
+  const reason = new Error('interrupted');
+  setTimeout(() => abort.abort(reason), 100);
+  const started = performance.now();
+  await assert.rejects(url({ url: base, checkTimeoutMs: 10_000 }).check!(abort.signal), (err: unknown) => err === reason);
+  assert.ok(performance.now() - started < 600, `settled after ${(performance.now() - started).toFixed(0)} ms`);
+  await waitFor(() => closed, 1000, 'the server to see the connection closed');
+});
+
+test('url().check(signal) on RTSP connects to nothing once the signal has aborted', async (t) => {
+  let connections = 0;
+  const server = createNetServer((socket) => {
+    connections++;
+    socket.destroy();
+  });
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  t.after(() => new Promise((resolve) => server.close(resolve)));
+  const { port } = server.address() as AddressInfo;
+  const source = url({ url: `rtsp://127.0.0.1:${port}/live`, ffmpegPath: FFMPEG });
+  await assert.rejects(source.check!(AbortSignal.abort()), (err: unknown) => (err as Error).name === 'AbortError');
+  await source.check!(new AbortController().signal); // a signal that never aborts changes nothing
+  await waitFor(() => connections === 1, 1000, 'the one connection of the second check');
 });

@@ -3,14 +3,18 @@ import { request as httpsRequest } from 'node:https';
 import { connect } from 'node:net';
 import { CamcastError, describeError } from '../errors.js';
 import { silentLogger, type Logger } from '../logger.js';
+import { checkText } from '../option-checks.js';
 import type { EncodeOptions } from './encode-options.js';
 import { urlArgs, validateEncodeOptions } from './ffmpeg-args.js';
 import { resolveFfmpeg } from './ffmpeg-path.js';
 import { FfmpegFeed } from './ffmpeg-process.js';
 import { MjpegRelay } from './mjpeg-relay.js';
 import { parseBoundary } from './multipart-reader.js';
+import { redactError, redactSecrets, urlSecrets } from './redact.js';
 import { SnapshotPoller } from './snapshot-poller.js';
 import type { FrameSink, Source } from './source.js';
+import { checkOptionsObject, checkSharedOptions } from './source-options.js';
+import { unsupportedScheme, URL_SCHEMES } from './url-scheme.js';
 
 export interface UrlOptions extends EncodeOptions {
   /** rtsp://, rtsps://, http:// or https://; credentials may sit in the URL. */
@@ -27,34 +31,38 @@ export interface UrlOptions extends EncodeOptions {
   readonly maxFrameBytes?: number;
 }
 
-const SCHEMES = new Set(['rtsp:', 'rtsps:', 'http:', 'https:']);
-
-/** The URL with its password replaced, for logs, errors and the status page. */
-export function redactUrl(url: string): string {
-  try {
-    const parsed = new URL(url);
-    if (parsed.password === '') return url;
-    parsed.password = '***';
-    return parsed.href;
-  } catch {
-    return url.replace(/\/\/([^/@:]*):[^/@]*@/, '//$1:***@');
-  }
-}
-
 /**
  * A network camera or stream. An HTTP upstream that already serves multipart MJPEG (camcast,
  * mjpg-streamer, most IP cameras) is relayed in Node, JPEGs untouched and no ffmpeg at all;
  * anything else (RTSP, a single JPEG, a video over HTTP) is decoded and encoded by ffmpeg.
  */
 export function url(options: UrlOptions): Source {
+  checkOptionsObject('url', options, "{ url: 'rtsp://user:password@192.168.1.20/stream1' }");
+  checkText('url', options.url, "'rtsp://user:password@192.168.1.20/stream1'");
+  checkSharedOptions(options);
   validateEncodeOptions(options);
   return new UrlSource(options);
+}
+
+/** The URL, or BAD_OPTION (naming it with its password masked) if camcast cannot read it. */
+function parseUrl(url: string): URL {
+  let target: URL;
+  try {
+    target = new URL(url);
+  } catch {
+    throw new CamcastError('BAD_OPTION', `not a valid URL: ${redactSecrets(url)}`);
+  }
+  if (!URL_SCHEMES.has(target.protocol)) throw unsupportedScheme(url);
+  return target;
 }
 
 class UrlSource implements Source {
   readonly kind = 'url' as const;
   readonly description: string;
   readonly #options: UrlOptions;
+  readonly #target: URL;
+  /** The URL's password as typed and decoded, masked wherever it shows up in what we say. */
+  readonly #secrets: readonly string[];
   readonly #logger: Logger;
   readonly #feed: FfmpegFeed;
   #ffmpegPath: string | undefined;
@@ -66,23 +74,68 @@ class UrlSource implements Source {
 
   constructor(options: UrlOptions) {
     this.#options = options;
+    this.#target = parseUrl(options.url);
+    this.#secrets = urlSecrets(options.url);
     this.#logger = options.logger ?? silentLogger;
-    this.description = redactUrl(options.url);
+    this.description = redactSecrets(options.url);
     const { startTimeoutMs, stallTimeoutMs } = options;
     this.#feed = new FfmpegFeed({ label: this.description, startTimeoutMs, stallTimeoutMs });
   }
 
-  async check(): Promise<void> {
-    const target = this.#parse();
+  /** Reachable: something listens (RTSP), or an HTTP GET is answered with a usable status. */
+  async check(signal?: AbortSignal): Promise<void> {
+    try {
+      await this.#check(signal);
+    } catch (error) {
+      // The caller's own reason goes back as it is: it asked for the abort and knows what it means.
+      if (signal?.aborted && error === signal.reason) throw error;
+      throw this.#redact(error);
+    }
+  }
+
+  async start(sink: FrameSink): Promise<void> {
+    const redacting: FrameSink = {
+      frame: (frame) => sink.frame(frame),
+      failed: (error) => sink.failed(this.#redact(error) as Error),
+      ended: () => sink.ended(),
+    };
+    try {
+      await this.#start(redacting);
+    } catch (error) {
+      throw this.#redact(error);
+    }
+  }
+
+  async stop(): Promise<void> {
+    this.#generation++;
+    this.#connecting?.abort();
+    const poller = this.#poller;
+    this.#poller = undefined;
+    await Promise.all([this.#relay?.stop(), this.#feed.stop(), poller?.stop()]);
+  }
+
+  /**
+   * Every error this source reports passes through here: ffmpeg's stderr and some Node errors
+   * repeat the URL with its password, and what a source reports reaches every viewer's "no
+   * signal" picture, /api/status, snapshot error bodies and the logs.
+   */
+  #redact(error: unknown): unknown {
+    return redactError(error, this.#secrets);
+  }
+
+  async #check(signal: AbortSignal | undefined): Promise<void> {
+    signal?.throwIfAborted();
+    const target = this.#target;
     if (target.protocol === 'rtsp:' || target.protocol === 'rtsps:') {
       await this.#resolveFfmpeg();
-      await this.#checkTcp(target);
+      await this.#checkTcp(target, signal);
       return;
     }
     let opened: Opened;
     try {
-      opened = await openHttp(target, this.#options.checkTimeoutMs ?? 5000);
+      opened = await openHttp(target, this.#options.checkTimeoutMs ?? 5000, signal);
     } catch (err) {
+      if (signal?.aborted) throw signal.reason; // not the AbortError node:http made of it
       throw new CamcastError('SOURCE_NOT_FOUND', `cannot reach ${this.description}: ${describeError(err)}`, { cause: err });
     }
     opened.request.destroy(); // reachable is all check() wants to know
@@ -90,12 +143,12 @@ class UrlSource implements Source {
     if (problem) throw new CamcastError(problem.code, problem.message);
   }
 
-  async start(sink: FrameSink): Promise<void> {
+  async #start(sink: FrameSink): Promise<void> {
     const generation = ++this.#generation;
     const current = () => {
       if (generation !== this.#generation) throw new CamcastError('CLOSED', `${this.description}: stopped while starting`);
     };
-    const target = this.#parse();
+    const target = this.#target;
     if (target.protocol === 'http:' || target.protocol === 'https:') {
       const relayed = await this.#startHttp(target, sink, generation, current);
       if (relayed) return;
@@ -106,14 +159,6 @@ class UrlSource implements Source {
     const args = urlArgs({ url, width, height, fps, quality });
     this.#logger.debug(`${this.description}: decoding with ffmpeg`);
     await this.#feed.start(sink, ffmpegPath, args);
-  }
-
-  async stop(): Promise<void> {
-    this.#generation++;
-    this.#connecting?.abort();
-    const poller = this.#poller;
-    this.#poller = undefined;
-    await Promise.all([this.#relay?.stop(), this.#feed.stop(), poller?.stop()]);
   }
 
   /** GETs the URL; relays it if it is multipart MJPEG (returns true), else lets ffmpeg have it. */
@@ -187,19 +232,6 @@ class UrlSource implements Source {
     return true;
   }
 
-  #parse(): URL {
-    let target: URL;
-    try {
-      target = new URL(this.#options.url);
-    } catch {
-      throw new CamcastError('BAD_OPTION', `not a valid URL: ${this.description}`);
-    }
-    if (!SCHEMES.has(target.protocol)) {
-      throw new CamcastError('BAD_OPTION', `unsupported URL scheme in ${this.description}: use rtsp://, rtsps://, http:// or https://`);
-    }
-    return target;
-  }
-
   /** Why this answer cannot be streamed, or undefined if it can (by the relay or by ffmpeg). */
   #statusProblem(response: IncomingMessage, target: URL): { code: 'SOURCE_NOT_FOUND' | 'SOURCE_START_FAILED'; message: string } | undefined {
     const status = response.statusCode ?? 0;
@@ -212,7 +244,7 @@ class UrlSource implements Source {
     const said = `${this.description} answered HTTP ${status} ${response.statusMessage ?? ''}`.trimEnd();
     if (status >= 300 && status < 400) {
       const location = response.headers.location;
-      return { code: 'SOURCE_START_FAILED', message: `${said}; redirects are not followed: use the final URL${location ? ` ${redactUrl(location)}` : ''}` };
+      return { code: 'SOURCE_START_FAILED', message: `${said}; redirects are not followed: use the final URL${location ? ` ${redactSecrets(location)}` : ''}` };
     }
     if (status === 401 || status === 403) {
       return { code: 'SOURCE_START_FAILED', message: `${said}: put the credentials in the URL (http://user:password@host/...)` };
@@ -221,19 +253,24 @@ class UrlSource implements Source {
   }
 
   /** RTSP is ffmpeg's to speak; check() only makes sure something listens at host:port. */
-  async #checkTcp(target: URL): Promise<void> {
+  async #checkTcp(target: URL, signal: AbortSignal | undefined): Promise<void> {
     const port = Number(target.port || (target.protocol === 'rtsps:' ? 322 : 554));
     const host = target.hostname.replace(/^\[(.*)\]$/, '$1');
     const timeoutMs = this.#options.checkTimeoutMs ?? 5000;
+    signal?.throwIfAborted();
     await new Promise<void>((resolve, reject) => {
       const socket = connect({ host, port });
-      const done = (error?: Error) => {
+      const done = (error?: unknown) => {
         clearTimeout(timer);
+        signal?.removeEventListener('abort', onAbort);
         socket.destroy();
-        if (error) reject(new CamcastError('SOURCE_NOT_FOUND', `cannot reach ${this.description}: ${describeError(error)}`, { cause: error }));
-        else resolve();
+        if (error === undefined) resolve();
+        else if (signal?.aborted && error === signal.reason) reject(error);
+        else reject(new CamcastError('SOURCE_NOT_FOUND', `cannot reach ${this.description}: ${describeError(error)}`, { cause: error }));
       };
+      const onAbort = () => done(signal!.reason);
       const timer = setTimeout(() => done(new Error(`no answer within ${timeoutMs / 1000} s`)), timeoutMs);
+      signal?.addEventListener('abort', onAbort, { once: true });
       socket.once('connect', () => done());
       socket.once('error', (error) => done(error));
     });

@@ -1,0 +1,46 @@
+import { CamcastError } from '../errors.js';
+import { checkNumber, checkText } from '../option-checks.js';
+
+/** The longest delay setTimeout honours; anything longer fires at once (TimeoutOverflowWarning). */
+const MAX_TIMEOUT_MS = 2 ** 31 - 1;
+
+/** Options several source factories share, checked the same way wherever they appear. */
+interface SharedOptions {
+  readonly ffmpegPath?: unknown;
+  readonly loop?: unknown;
+  readonly startTimeoutMs?: unknown;
+  readonly stallTimeoutMs?: unknown;
+  readonly probeTimeoutMs?: unknown;
+  readonly checkTimeoutMs?: unknown;
+  readonly maxFrameBytes?: unknown;
+}
+
+/**
+ * Throws BAD_OPTION unless a factory was given an options object: `file()` or `camera(null)`
+ * would otherwise fail on a property read, with a TypeError that names nothing.
+ */
+export function checkOptionsObject(factory: string, options: unknown, example: string): asserts options is object {
+  if (typeof options !== 'object' || options === null || Array.isArray(options)) {
+    const got = typeof options === 'string' ? `'${options}'` : Array.isArray(options) ? 'an array' : String(options);
+    throw new CamcastError('BAD_OPTION', `${factory}() takes an options object, e.g. ${factory}(${example}) (got ${got})`);
+  }
+}
+
+/**
+ * Throws BAD_OPTION, naming the option, for a shared option of the wrong type or out of range:
+ * a NaN or negative timeout would otherwise fire at once (Node turns it into 1 ms), and a string
+ * `loop: 'false'` would be truthy.
+ */
+export function checkSharedOptions(options: SharedOptions): void {
+  const { ffmpegPath, loop, startTimeoutMs, stallTimeoutMs, probeTimeoutMs, checkTimeoutMs, maxFrameBytes } = options;
+  if (ffmpegPath !== undefined) checkText('ffmpegPath', ffmpegPath, "'/usr/bin/ffmpeg'");
+  if (loop !== undefined && typeof loop !== 'boolean') {
+    throw new CamcastError('BAD_OPTION', `loop must be true or false (got ${typeof loop === 'string' ? `'${loop}'` : String(loop)})`);
+  }
+  checkNumber('startTimeoutMs', startTimeoutMs as number | undefined, { min: 1, max: MAX_TIMEOUT_MS });
+  // 0 turns stall detection off, as everywhere else.
+  checkNumber('stallTimeoutMs', stallTimeoutMs as number | undefined, { min: 0, max: MAX_TIMEOUT_MS });
+  checkNumber('probeTimeoutMs', probeTimeoutMs as number | undefined, { min: 1, max: MAX_TIMEOUT_MS });
+  checkNumber('checkTimeoutMs', checkTimeoutMs as number | undefined, { min: 1, max: MAX_TIMEOUT_MS });
+  checkNumber('maxFrameBytes', maxFrameBytes as number | undefined, { min: 1, integer: true });
+}

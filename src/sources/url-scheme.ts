@@ -1,0 +1,13 @@
+import { CamcastError } from '../errors.js';
+import { redactSecrets } from './redact.js';
+
+/** The URL schemes url() reads, lower case and with their colon, as URL.protocol gives them. */
+export const URL_SCHEMES: ReadonlySet<string> = new Set(['rtsp:', 'rtsps:', 'http:', 'https:']);
+
+/**
+ * The one BAD_OPTION for a URL camcast does not read, whether it came through openSource(),
+ * url() or ffmpeg-args; `where` says how it was given ("--source ").
+ */
+export function unsupportedScheme(url: string, where = ''): CamcastError {
+  return new CamcastError('BAD_OPTION', `unsupported URL scheme in ${where}${redactSecrets(url)}: use rtsp://, rtsps://, http:// or https://`);
+}
