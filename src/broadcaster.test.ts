@@ -169,6 +169,21 @@ describe('Broadcaster', () => {
     assert.equal(s.width, 2);
   });
 
+  test('status() reports fps while live and 0 as soon as capture stops, not a decaying rate', async (t) => {
+    const { source, broadcaster } = setup(t, { idleTimeoutMs: 20 });
+    const unsubscribe = broadcaster.subscribe({ frame() {} });
+    await until(() => source.running, 'start');
+    for (let i = 0; i < 5; i++) {
+      source.emit();
+      await delay(10);
+    }
+    assert.ok(broadcaster.status().fps > 0, 'a rate while live');
+    unsubscribe();
+    await until(() => !source.running, 'stop');
+    assert.equal(broadcaster.status().state, 'stopped');
+    assert.equal(broadcaster.status().fps, 0);
+  });
+
   test('close() is idempotent, stops the source and refuses new subscribers', async (t) => {
     const { source, broadcaster } = setup(t);
     broadcaster.subscribe({ frame() {} });

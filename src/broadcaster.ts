@@ -172,7 +172,8 @@ export class Broadcaster extends TypedEmitter<BroadcasterEvents> {
       restarts: this.#runner.restarts,
       width: latest?.width,
       height: latest?.height,
-      fps: Math.round(this.#meter.rate() * 10) / 10,
+      // The meter decays over its window; once capture has stopped the rate is simply 0.
+      fps: this.#runner.state === 'live' ? Math.round(this.#meter.rate() * 10) / 10 : 0,
       frames: this.#frames,
       lastFrameAt: latest?.capturedAt,
       subscribers: this.#subscribers.size,

@@ -84,7 +84,10 @@ camcast's \`encodeJpeg()\` (libjpeg-turbo through \`@julusian/jpeg-turbo\`, or s
 package is missing; on libuv's thread pool) encodes it for ${s.encodeSeconds} s with 1 and 2 frames in
 flight, then the sharp fallback and sharp with its own defaults for comparison. *MP per CPU-second* divides megapixels by the CPU
 time of the whole process (all threads), i.e. throughput per core used. Then the test pattern and a
-\`push()\` source fed raw RGB run at ${s.fps} fps. \`monitorEventLoopDelay\` (1 ms resolution) records
+\`push()\` source fed raw RGB run at ${s.fps} fps, measured after a second of warm-up (the first
+frames do once what later frames reuse: the test card draws its static background, \`push()\`
+faults in the pages of the copy buffer it then recycles; a cold 1080p copy alone holds the loop
+about 4 ms, once). \`monitorEventLoopDelay\` (1 ms resolution) records
 the loop's delays on the wall clock, which include time the thread waited for a CPU (see the
 *nothing* row: an idle loop reaches several milliseconds on this shared machine). The *main-thread
 block* is what the code itself holds the loop for: the longest gap between two ticks of a 1 ms
