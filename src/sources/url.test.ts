@@ -103,6 +103,39 @@ for (const [name, options] of [
   });
 }
 
+test('url() relaying MJPEG with a size or quality asked warns once that they are not applied', async (t) => {
+  let streaming = 0;
+  const { base } = await serve(t, (req, res) => {
+    multipartHead(res);
+    streaming++;
+    const timer = setInterval(() => res.write(part(jpegs[0]!)), 20);
+    req.on('close', () => {
+      clearInterval(timer);
+      streaming--;
+    });
+  });
+  const warnings: string[] = [];
+  const logger = { debug() {}, info() {}, warn: (m: string) => warnings.push(m), error() {} };
+  const source = url({ url: base, ffmpegPath: NO_FFMPEG, width: 320, height: 240, quality: 50, logger });
+  t.after(() => source.stop());
+  const { sink, frames } = collector();
+  await source.start(sink);
+  await waitFor(() => frames.length >= 1, 5000, 'a frame');
+  await source.stop();
+  await source.start(sink);
+  await source.stop();
+  assert.equal(warnings.length, 1, warnings.join('\n'));
+  assert.match(warnings[0]!, /relayed untouched: the asked size and quality are not applied/);
+  assert.deepEqual([frames[0]!.width, frames[0]!.height], [48, 32], 'the upstream picture as it is');
+  const quiet: string[] = [];
+  const plain = url({ url: base, ffmpegPath: NO_FFMPEG, logger: { ...logger, warn: (m: string) => quiet.push(m) } });
+  t.after(() => plain.stop());
+  await plain.start(collector().sink);
+  await plain.stop();
+  assert.deepEqual(quiet, []);
+  await waitFor(() => streaming === 0, 5000, 'the upstream to see every request closed');
+});
+
 test('url().stop() aborts the relayed request and no frame follows', async (t) => {
   let closed = false;
   const { base } = await serve(t, (req, res) => {

@@ -67,6 +67,7 @@ class UrlSource implements Source {
   readonly #feed: FfmpegFeed;
   #ffmpegPath: string | undefined;
   #relay: MjpegRelay | undefined;
+  #toldUntouched = false;
   #connecting: AbortController | undefined;
   #poller: SnapshotPoller | undefined;
   /** Bumped by every start() and stop(), so a start() that a stop() overtook gives up. */
@@ -192,6 +193,12 @@ class UrlSource implements Source {
       return false;
     }
     this.#logger.debug(`${this.description}: relaying its MJPEG without re-encoding`);
+    const { width, height, quality } = this.#options;
+    if (!this.#toldUntouched && (width !== undefined || height !== undefined || quality !== undefined)) {
+      // Relayed pictures are the upstream's own bytes: say so once rather than ignore the ask.
+      this.#toldUntouched = true;
+      this.#logger.warn(`${this.description} serves MJPEG, which is relayed untouched: the asked size and quality are not applied (the upstream's own settings decide them)`);
+    }
     const relay: MjpegRelay = new MjpegRelay({
       request,
       response,
