@@ -100,6 +100,10 @@ export class Broadcaster extends TypedEmitter<BroadcasterEvents> {
   get lastError(): Error | undefined {
     return this.#runner.lastError;
   }
+  /** While the source is retrying after a failure: when its next attempt starts (epoch ms). */
+  get retryAt(): number | undefined {
+    return this.#runner.retryAt;
+  }
   get subscriberCount(): number {
     return this.#subscribers.size;
   }

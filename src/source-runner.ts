@@ -95,6 +95,10 @@ export class SourceRunner {
   get lastError(): Error | undefined {
     return this.#lastError;
   }
+  /** While retrying: when the next attempt starts (epoch ms). */
+  get retryAt(): number | undefined {
+    return this.#state === 'retrying' ? this.#retryAt : undefined;
+  }
 
   /** Starts the source unless it already runs (or is retrying). */
   start(): void {

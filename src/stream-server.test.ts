@@ -143,6 +143,20 @@ describe('StreamServer', () => {
     assert.equal(res.headers['retry-after'], '1');
   });
 
+  test('GET /snapshot.jpg on a source already failed answers 503 at once when its next attempt is beyond the wait', async (t) => {
+    const source = new FakeSource();
+    source.startError = new Error('camera unplugged');
+    const { url, server } = await start(t, { source, snapshotTimeoutMs: 5000, restartDelaysMs: [30_000] });
+    // A viewer starts the capture, which fails; the next attempt is 30 s away.
+    const watcher = watch(t, `${url}stream.mjpg`);
+    await until(() => server.broadcaster.state === 'retrying', 'the source to fail');
+    const res = await fetchBuffer(`${url}snapshot.jpg`);
+    assert.equal(res.status, 503);
+    assert.match(res.body.toString(), /^camcast: no picture: camera unplugged; the next attempt is in (29|30) s/);
+    assert.match(res.headers['retry-after']!, /^(29|30)$/);
+    watcher.destroy();
+  });
+
   test('GET /api/status counts viewers and reports the source', async (t) => {
     const { url } = await start(t, { source: testPattern({ width: 64, height: 48, fps: 30 }) });
     const before = await status(url);

@@ -1,14 +1,25 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Broadcaster } from '../broadcaster.js';
 import type { Frame } from '../frame.js';
-import { NO_CACHE_HEADERS, sendError } from './responses.js';
+import { describeError } from '../errors.js';
+import { NO_CACHE_HEADERS, sendError, sendText } from './responses.js';
 
 /**
  * GET /snapshot.jpg: one whole JPEG of the newest live frame. On an idle capture it starts the
- * source (as a brief viewer) and waits, within a bound, for a fresh frame; a 503 says why not.
+ * source (as a brief viewer) and waits, within a bound, for a fresh frame; a 503 says why not,
+ * at once when the source has failed and will not try again within that bound.
  */
 export async function serveSnapshot(req: IncomingMessage, res: ServerResponse, broadcaster: Broadcaster, timeoutMs: number): Promise<void> {
   let frame: Frame | undefined = broadcaster.latest;
+  // A failed source gets no new frame before its next attempt: when that is beyond the wait,
+  // say why at once (and when to ask again) instead of holding the request for nothing.
+  const retryInMs = (broadcaster.retryAt ?? 0) - Date.now();
+  if (broadcaster.state === 'retrying' && retryInMs >= timeoutMs) {
+    const why = broadcaster.lastError ? describeError(broadcaster.lastError) : 'it failed';
+    const seconds = Math.ceil(retryInMs / 1000);
+    sendText(res, 503, `camcast: no picture: ${why}; the next attempt is in ${seconds} s`, { 'Retry-After': seconds });
+    return;
+  }
   if (!frame || frame.noSignal || broadcaster.state !== 'live') {
     const aborter = new AbortController();
     const abort = () => aborter.abort();
