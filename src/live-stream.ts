@@ -9,7 +9,7 @@ import { buildStatus } from './http/status.js';
 import { StreamEndpoint } from './http/stream-endpoint.js';
 import type { Logger } from './logger.js';
 import { silentLogger } from './logger.js';
-import { checkNumber } from './option-checks.js';
+import { checkDelay, checkNumber } from './option-checks.js';
 import type { SourceState } from './source-runner.js';
 import { openSource, type OpenSourceOptions } from './sources/index.js';
 import type { Source } from './sources/source.js';
@@ -217,14 +217,14 @@ function liveStream(live: LiveStream, name: string): LiveStream {
 
 /** Before anything starts: a negative limit or timeout would silently mean "none". */
 function checkLiveStreamOptions(o: LiveStreamOptions): void {
-  checkNumber('idleTimeoutMs', o.idleTimeoutMs);
-  checkNumber('stallTimeoutMs', o.stallTimeoutMs);
-  checkNumber('snapshotTimeoutMs', o.snapshotTimeoutMs);
+  checkDelay('idleTimeoutMs', o.idleTimeoutMs);
+  checkDelay('stallTimeoutMs', o.stallTimeoutMs);
+  checkDelay('snapshotTimeoutMs', o.snapshotTimeoutMs);
   checkNumber('maxViewers', o.maxViewers, { integer: true });
   if (o.restartDelaysMs !== undefined) {
     if (!Array.isArray(o.restartDelaysMs) || o.restartDelaysMs.length === 0) {
       throw new CamcastError('BAD_OPTION', 'restartDelaysMs must be a non-empty list of delays in ms, e.g. [1000, 5000, 30000]');
     }
-    for (const delay of o.restartDelaysMs) checkNumber('each of restartDelaysMs', delay);
+    for (const delay of o.restartDelaysMs) checkDelay('each of restartDelaysMs', delay);
   }
 }

@@ -7,8 +7,22 @@ import { CamcastError } from './errors.js';
  */
 export function checkNumber(name: string, value: number | undefined, { min = 0, max = Number.MAX_SAFE_INTEGER, integer = false } = {}): void {
   if (value === undefined) return;
+  const what = integer ? 'a whole number' : 'a number';
+  if (typeof value === 'string' && (value as string).trim() !== '' && Number.isFinite(Number(value))) {
+    // A number read from the environment or a config file, still a string: say that, since
+    // "must be a number (got '8080')" would read as a contradiction.
+    throw new CamcastError('BAD_OPTION', `${name} must be ${what}, not the string '${value}': convert it, e.g. Number(process.env.PORT)`);
+  }
   const ok = typeof value === 'number' && Number.isFinite(value) && (!integer || Number.isInteger(value)) && value >= min && value <= max;
-  if (!ok) throw new CamcastError('BAD_OPTION', `${name} must be ${integer ? 'a whole number' : 'a number'} from ${min} to ${max} (got ${describe(value)})`);
+  if (!ok) throw new CamcastError('BAD_OPTION', `${name} must be ${what} from ${min} to ${max} (got ${describe(value)})`);
+}
+
+/** The longest delay setTimeout honours; a longer one fires after 1 ms (TimeoutOverflowWarning). */
+export const MAX_TIMEOUT_MS = 2 ** 31 - 1;
+
+/** A delay or timeout in ms that setTimeout can keep: from `min` (default 0) to about 24.8 days. */
+export function checkDelay(name: string, value: number | undefined, min = 0): void {
+  checkNumber(name, value, { min, max: MAX_TIMEOUT_MS });
 }
 
 /** A required non-empty string option. */

@@ -157,6 +157,24 @@ describe('StreamServer', () => {
     watcher.destroy();
   });
 
+  test('snapshots answered at once for a failed source still count as brief viewers, keeping its backoff', async (t) => {
+    const source = new FakeSource();
+    source.startError = new Error('camera unplugged');
+    const { url, server } = await start(t, { source, snapshotTimeoutMs: 5000, restartDelaysMs: [30_000], idleTimeoutMs: 300 });
+    const watcher = watch(t, `${url}stream.mjpg`);
+    await until(() => server.broadcaster.state === 'retrying', 'the source to fail');
+    watcher.destroy();
+    await until(() => server.live.viewerCount === 0, 'the viewer to leave');
+    // Snapshots every 100 ms, each inside the 300 ms linger: the capture is never stopped, so
+    // the source is not started again from its first delay.
+    for (let i = 0; i < 8; i++) {
+      assert.equal((await fetchBuffer(`${url}snapshot.jpg`)).status, 503);
+      await delay(100);
+    }
+    assert.equal(server.broadcaster.state, 'retrying');
+    assert.equal(source.starts, 1);
+  });
+
   test('GET /api/status counts viewers and reports the source', async (t) => {
     const { url } = await start(t, { source: testPattern({ width: 64, height: 48, fps: 30 }) });
     const before = await status(url);
@@ -290,6 +308,11 @@ describe('StreamServer edge cases', () => {
       [{ port: -1 }, /^port must be/],
       [{ port: 1.5 }, /^port must be a whole number/],
       [{ port: 'abc' as unknown as number }, /^port must be .*\(got 'abc'\)$/],
+      [{ port: '8080' as unknown as number }, /^port must be a whole number, not the string '8080': convert it, e\.g\. Number\(process\.env\.PORT\)$/],
+      [{ stallTimeoutMs: 1e10 }, /^stallTimeoutMs must be a number from 0 to 2147483647/],
+      [{ idleTimeoutMs: 2 ** 31 }, /^idleTimeoutMs must be/],
+      [{ cors: 123 as unknown as string }, /^cors must be a string/],
+      [{ auth: 'admin:x' as unknown as { username: string; password: string } }, /^auth must be \{ username, password \}/],
       [{ auth: { username: 'a' } as unknown as { username: string; password: string } }, /^auth\.password must be a non-empty string/],
       [{ auth: { username: '', password: 'x' } }, /^auth\.username must be a non-empty string/],
       [{ auth: { username: 'a:b', password: 'x' } }, /auth\.username cannot contain ":"/],
@@ -309,6 +332,9 @@ describe('StreamServer edge cases', () => {
       );
     }
     assert.equal(source.starts, 0);
+    // null, like undefined, leaves them off.
+    const off = createServer({ source, cors: null, auth: null, token: null } as unknown as StreamServerOptions);
+    assert.ok(off instanceof Object);
   });
 
   test('runs of slashes are one slash, and an unknown ?action= says which actions exist', async (t) => {

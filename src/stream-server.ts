@@ -8,7 +8,7 @@ import { Routes } from './http/routes.js';
 import { corsOrigin } from './http/cors-origin.js';
 import type { Logger } from './logger.js';
 import { silentLogger } from './logger.js';
-import { checkNumber, checkText } from './option-checks.js';
+import { checkDelay, checkNumber, checkText } from './option-checks.js';
 import type { Source } from './sources/source.js';
 import { testPattern } from './sources/test-pattern.js';
 import { TypedEmitter } from './typed-emitter.js';
@@ -196,15 +196,17 @@ export function createServer(options: StreamServerOptions = {}): StreamServer {
 function checkServerOptions(o: StreamServerOptions): void {
   checkNumber('port', o.port, { integer: true, max: 65535 });
   if (o.host !== undefined) checkText('host', o.host, "'127.0.0.1' or '::'");
-  if (o.auth !== undefined) {
-    checkText('auth.username', o.auth?.username, "'admin'");
-    checkText('auth.password', o.auth?.password, "'s3cret'");
+  // null, as undefined, leaves auth, CORS and the token off (plain JS configs often say null).
+  if (o.auth != null) {
+    if (typeof o.auth !== 'object') throw new CamcastError('BAD_OPTION', "auth must be { username, password }, e.g. { username: 'admin', password: 's3cret' }");
+    checkText('auth.username', o.auth.username, "'admin'");
+    checkText('auth.password', o.auth.password, "'s3cret'");
     if (o.auth.username.includes(':')) throw new CamcastError('BAD_OPTION', 'auth.username cannot contain ":" (HTTP Basic separates the user from the password with it)');
   }
-  if (o.cors !== undefined) corsOrigin(o.cors);
-  if (o.token !== undefined) checkText('token', o.token, "'9f2c41d0b7e8a6f3'");
-  checkNumber('headersTimeoutMs', o.headersTimeoutMs, { min: 1 });
-  checkNumber('requestTimeoutMs', o.requestTimeoutMs, { min: 1 });
+  if (o.cors != null) corsOrigin(o.cors);
+  if (o.token != null) checkText('token', o.token, "'9f2c41d0b7e8a6f3'");
+  checkDelay('headersTimeoutMs', o.headersTimeoutMs, 1);
+  checkDelay('requestTimeoutMs', o.requestTimeoutMs, 1);
 }
 
 function plainResponse(status: string): string {
@@ -232,7 +234,7 @@ function listenError(error: NodeJS.ErrnoException, host: string, port: number): 
     return new CamcastError('LISTEN_FAILED', `not allowed to listen on ${where}: use a port above 1023 or run with the needed privileges`, { cause: error });
   }
   if (error.code === 'EADDRNOTAVAIL' || error.code === 'ENOTFOUND') {
-    return new CamcastError('LISTEN_FAILED', `cannot listen on ${where}: ${host} is not an address of this machine; check the host`, { cause: error });
+    return new CamcastError('LISTEN_FAILED', `cannot listen on ${where}: ${host} is not an address of this machine: listen on one of its addresses, or on 0.0.0.0 for all`, { cause: error });
   }
   return new CamcastError('LISTEN_FAILED', `cannot listen on ${where}: ${error.message}`, { cause: error });
 }

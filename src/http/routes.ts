@@ -69,7 +69,7 @@ export class Routes {
   constructor({ live, cors, logger = silentLogger, auth, token }: RoutesOptions) {
     this.#live = live;
     this.#guard = new AccessGuard({ auth, token });
-    const origin = cors === undefined ? undefined : corsOrigin(cors);
+    const origin = cors == null ? undefined : corsOrigin(cors);
     this.#corsHeaders = origin
       ? {
           'Access-Control-Allow-Origin': origin,

@@ -17,6 +17,9 @@ export async function serveSnapshot(req: IncomingMessage, res: ServerResponse, b
   if (broadcaster.state === 'retrying' && retryInMs >= timeoutMs) {
     const why = broadcaster.lastError ? describeError(broadcaster.lastError) : 'it failed';
     const seconds = Math.ceil(retryInMs / 1000);
+    // Still a brief viewer: the linger restarts, so a client that only polls snapshots keeps the
+    // failed capture (and its backoff) alive instead of restarting it from the first delay.
+    broadcaster.subscribe({ frame() {} })();
     sendText(res, 503, `camcast: no picture: ${why}; the next attempt is in ${seconds} s`, { 'Retry-After': seconds });
     return;
   }

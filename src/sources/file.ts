@@ -115,7 +115,7 @@ class FileSource implements Source {
       throw new CamcastError('FFMPEG_NOT_FOUND', `cannot run ffmpeg at ${ffmpegPath} (${(error as Error).message}): set ffmpegPath or FFMPEG_PATH to a working ffmpeg`, { cause: error });
     }
     if (run.timedOut) {
-      throw new CamcastError('SOURCE_START_FAILED', `${path}: ffmpeg decoded no video frame from it within ${timeoutMs / 1000} s; check the file (a slow network mount?) or raise probeTimeoutMs`);
+      throw new CamcastError('SOURCE_START_FAILED', `${path}: ffmpeg decoded no video frame from it within ${timeoutMs / 1000} s; check the file; one on a slow network mount may need copying to a local disk (or, from code, a larger probeTimeoutMs)`);
     }
     // framecrc prints "#" header lines, then one "stream, dts, pts, ..." line per decoded frame.
     if (run.code === 0 && /^\d+,/m.test(run.stdout)) return;

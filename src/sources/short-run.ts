@@ -28,10 +28,18 @@ export function shortRun(command: string, args: readonly string[], { timeoutMs, 
   return new Promise((resolve, reject) => {
     signal?.throwIfAborted(); // a rejection, like every other outcome
     const child = spawn(command, args, { stdio: ['ignore', 'pipe', 'pipe'], windowsHide: true });
+    // First, before anything can throw: out of file descriptors (EMFILE), spawn() returns a child
+    // without pipes whose 'error' comes later, and an 'error' without a listener ends the process.
+    let spawnError: Error | undefined;
+    child.on('error', (error) => (spawnError ??= error)); // 'close' follows
     const stdout = new OutputHead(maxOutputBytes);
     const stderr = new OutputHead(maxOutputBytes);
     let timedOut = false;
-    let spawnError: Error | undefined;
+    child.stdout?.on('data', (chunk: Buffer) => stdout.add(chunk));
+    child.stderr?.on('data', (chunk: Buffer) => stderr.add(chunk));
+    // A pipe error is followed by the process ending, which is what gets reported.
+    child.stdout?.on('error', () => {});
+    child.stderr?.on('error', () => {});
     const kill = () => {
       if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL');
     };
@@ -40,12 +48,6 @@ export function shortRun(command: string, args: readonly string[], { timeoutMs, 
       kill();
     }, timeoutMs);
     signal?.addEventListener('abort', kill, { once: true });
-    child.stdout!.on('data', (chunk: Buffer) => stdout.add(chunk));
-    child.stderr!.on('data', (chunk: Buffer) => stderr.add(chunk));
-    // A pipe error is followed by the process ending, which is what gets reported.
-    child.stdout!.on('error', () => {});
-    child.stderr!.on('error', () => {});
-    child.on('error', (error) => (spawnError ??= error)); // 'close' follows
     child.once('close', (code: number | null) => {
       clearTimeout(timer);
       signal?.removeEventListener('abort', kill);

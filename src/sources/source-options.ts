@@ -1,8 +1,5 @@
 import { CamcastError } from '../errors.js';
-import { checkNumber, checkText } from '../option-checks.js';
-
-/** The longest delay setTimeout honours; anything longer fires at once (TimeoutOverflowWarning). */
-const MAX_TIMEOUT_MS = 2 ** 31 - 1;
+import { checkDelay, checkNumber, checkText } from '../option-checks.js';
 
 /** Options several source factories share, checked the same way wherever they appear. */
 interface SharedOptions {
@@ -37,10 +34,10 @@ export function checkSharedOptions(options: SharedOptions): void {
   if (loop !== undefined && typeof loop !== 'boolean') {
     throw new CamcastError('BAD_OPTION', `loop must be true or false (got ${typeof loop === 'string' ? `'${loop}'` : String(loop)})`);
   }
-  checkNumber('startTimeoutMs', startTimeoutMs as number | undefined, { min: 1, max: MAX_TIMEOUT_MS });
+  checkDelay('startTimeoutMs', startTimeoutMs as number | undefined, 1);
   // 0 turns stall detection off, as everywhere else.
-  checkNumber('stallTimeoutMs', stallTimeoutMs as number | undefined, { min: 0, max: MAX_TIMEOUT_MS });
-  checkNumber('probeTimeoutMs', probeTimeoutMs as number | undefined, { min: 1, max: MAX_TIMEOUT_MS });
-  checkNumber('checkTimeoutMs', checkTimeoutMs as number | undefined, { min: 1, max: MAX_TIMEOUT_MS });
+  checkDelay('stallTimeoutMs', stallTimeoutMs as number | undefined);
+  checkDelay('probeTimeoutMs', probeTimeoutMs as number | undefined, 1);
+  checkDelay('checkTimeoutMs', checkTimeoutMs as number | undefined, 1);
   checkNumber('maxFrameBytes', maxFrameBytes as number | undefined, { min: 1, integer: true });
 }

@@ -216,11 +216,15 @@ test('url().start() polls a still-image URL (image/jpeg) at the asked rate, one 
     const jpeg = jpegs[served++ % jpegs.length]!;
     res.writeHead(200, { 'content-type': 'image/jpeg', 'content-length': jpeg.length }).end(jpeg);
   });
-  const source = url({ url: `${base}/snapshot.jpg`, ffmpegPath: '/nonexistent/ffmpeg', fps: 10 });
+  const warnings: string[] = [];
+  const logger = { debug() {}, info() {}, warn: (m: string) => warnings.push(m), error() {} };
+  const source = url({ url: `${base}/snapshot.jpg`, ffmpegPath: '/nonexistent/ffmpeg', fps: 10, quality: 50, logger });
   t.after(() => source.stop());
   const { sink, frames, failed, ended } = collector();
   await source.start(sink);
   await waitFor(() => frames.length >= 5, 10_000, 'five polled pictures');
+  assert.equal(warnings.length, 1);
+  assert.match(warnings[0]!, /is a still image, polled and passed on untouched: the asked size and quality are not applied/);
   assert.deepEqual([frames[0]!.width, frames[0]!.height], [48, 32]);
   assert.ok(new Set(frames.map((f) => f.jpeg.toString('base64'))).size >= 2, 'new pictures, not the first one repeated');
   assert.deepEqual(failed, []);

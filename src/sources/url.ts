@@ -193,12 +193,7 @@ class UrlSource implements Source {
       return false;
     }
     this.#logger.debug(`${this.description}: relaying its MJPEG without re-encoding`);
-    const { width, height, quality } = this.#options;
-    if (!this.#toldUntouched && (width !== undefined || height !== undefined || quality !== undefined)) {
-      // Relayed pictures are the upstream's own bytes: say so once rather than ignore the ask.
-      this.#toldUntouched = true;
-      this.#logger.warn(`${this.description} serves MJPEG, which is relayed untouched: the asked size and quality are not applied (the upstream's own settings decide them)`);
-    }
+    this.#tellUntouched('serves MJPEG, which is relayed untouched');
     const relay: MjpegRelay = new MjpegRelay({
       request,
       response,
@@ -217,9 +212,18 @@ class UrlSource implements Source {
     return true;
   }
 
+  /** Relayed and polled pictures are the upstream's own bytes: say so once rather than ignore the ask. */
+  #tellUntouched(how: string): void {
+    const { width, height, quality } = this.#options;
+    if (this.#toldUntouched || (width === undefined && height === undefined && quality === undefined)) return;
+    this.#toldUntouched = true;
+    this.#logger.warn(`${this.description} ${how}: the asked size and quality are not applied (the upstream's own settings decide them)`);
+  }
+
   /** A still-image URL: poll it at the asked rate (default 2 per second). */
   async #startPolling(target: URL, first: IncomingMessage, sink: FrameSink, timeoutMs: number, maxFrameBytes: number): Promise<boolean> {
     this.#logger.debug(`${this.description}: a still image; polling it`);
+    this.#tellUntouched('is a still image, polled and passed on untouched');
     const poller = new SnapshotPoller({
       get: async (signal) => (await openHttp(target, timeoutMs, signal)).response,
       sink,

@@ -77,6 +77,26 @@ describe('viewer page behaviour in Chromium', () => {
     assert.ok(count <= fps * seconds * 1.5 + 2, `${count} snapshot requests in ${seconds.toFixed(1)} s for a ${fps} fps stream`);
   });
 
+  test('polling a source that is down waits as the 503 asks (Retry-After), not the frame rate', async (t) => {
+    const source = new FakeSource();
+    source.startError = new Error('camera unplugged (test)');
+    const { server, url } = await serve(t, source, { restartDelaysMs: [60_000], stallTimeoutMs: 0 });
+    const page = await newPage(t);
+    const answers: number[] = [];
+    page.on('response', (response) => {
+      if (/snapshot\.jpg/.test(response.url())) answers.push(response.status());
+    });
+    await page.goto(`${url}?mode=poll`);
+    await until(() => server.broadcaster.state === 'retrying', 'the source to fail');
+    // The first 503 that comes at once (the next attempt is a minute away) says Retry-After: 60.
+    await until(() => answers.length >= 2, 'a snapshot answered while the source is down', 15_000);
+    const seen = answers.length;
+    await delay(3000);
+    // Polling at the page's default 10/s would make about 30 requests here.
+    assert.ok(answers.length - seen <= 1, `${answers.length - seen} more snapshot requests within 3 s of a 503 with Retry-After`);
+    assert.ok(answers.every((status) => status === 503), answers.join(' '));
+  });
+
   test('the page shows "no signal" with the reason while the source is down', async (t) => {
     const jpeg = await sharp({ create: { width: 160, height: 120, channels: 3, background: '#2a4' } }).jpeg().toBuffer();
     const source = new FakeSource();
