@@ -169,6 +169,27 @@ describe('Broadcaster', () => {
     assert.equal(s.width, 2);
   });
 
+  test('status() keeps the last real frame\'s time and size through "no signal" pictures and after the capture stops', async (t) => {
+    const { source, broadcaster } = setup(t, { idleTimeoutMs: 20, restartDelaysMs: [60_000] });
+    const unsubscribe = broadcaster.subscribe({ frame() {} });
+    await until(() => source.running, 'start');
+    source.emit();
+    const live = broadcaster.status();
+    assert.equal(live.lastFrameAt, broadcaster.latest?.capturedAt);
+    assert.deepEqual([live.width, live.height], [2, 2]);
+    source.fail(new Error('unplugged'));
+    await until(() => broadcaster.latest?.noSignal === true, 'a "no signal" picture');
+    const failing = broadcaster.status();
+    assert.equal(failing.lastFrameAt, live.lastFrameAt, 'a "no signal" picture is not a frame from the source');
+    assert.deepEqual([failing.width, failing.height], [2, 2]);
+    unsubscribe();
+    await until(() => broadcaster.state === 'stopped', 'stopped');
+    assert.equal(broadcaster.latest, undefined);
+    const stopped = broadcaster.status();
+    assert.equal(stopped.lastFrameAt, live.lastFrameAt);
+    assert.deepEqual([stopped.width, stopped.height], [2, 2]);
+  });
+
   test('status() reports fps while live and 0 as soon as capture stops, not a decaying rate', async (t) => {
     const { source, broadcaster } = setup(t, { idleTimeoutMs: 20 });
     const unsubscribe = broadcaster.subscribe({ frame() {} });

@@ -35,10 +35,12 @@ export interface BroadcasterStatus {
   readonly since: number;
   readonly lastError: string | undefined;
   readonly restarts: number;
+  /** The size of the newest real frame, kept after the capture stops (not a "no signal" picture's). */
   readonly width: number | undefined;
   readonly height: number | undefined;
   readonly fps: number;
   readonly frames: number;
+  /** When the newest real frame was captured (ms since the epoch); "no signal" pictures do not count. */
   readonly lastFrameAt: number | undefined;
   readonly subscribers: number;
 }
@@ -65,6 +67,12 @@ export class Broadcaster extends TypedEmitter<BroadcasterEvents> {
   readonly #logger: Logger;
   readonly #meter = new RateMeter();
   #latest: Frame | undefined;
+  /**
+   * The newest real frame (never a "no signal" picture), kept after the capture stops or ends:
+   * the status reports when the source last delivered and at what size, which is what a
+   * dashboard watching for a dead camera needs, even while "no signal" pictures go out.
+   */
+  #lastLive: Pick<Frame, 'capturedAt' | 'width' | 'height'> | undefined;
   #seq = 0;
   #frames = 0;
   #idleTimer: NodeJS.Timeout | undefined;
@@ -166,7 +174,7 @@ export class Broadcaster extends TypedEmitter<BroadcasterEvents> {
   }
 
   status(): BroadcasterStatus {
-    const latest = this.#latest;
+    const live = this.#lastLive;
     return {
       kind: this.source.kind,
       description: this.source.description,
@@ -174,12 +182,12 @@ export class Broadcaster extends TypedEmitter<BroadcasterEvents> {
       since: this.#runner.since,
       lastError: this.#runner.lastError ? describeError(this.#runner.lastError) : undefined,
       restarts: this.#runner.restarts,
-      width: latest?.width,
-      height: latest?.height,
+      width: live?.width,
+      height: live?.height,
       // The meter decays over its window; once capture has stopped the rate is simply 0.
       fps: this.#runner.state === 'live' ? Math.round(this.#meter.rate() * 10) / 10 : 0,
       frames: this.#frames,
-      lastFrameAt: latest?.capturedAt,
+      lastFrameAt: live?.capturedAt,
       subscribers: this.#subscribers.size,
     };
   }
@@ -220,6 +228,7 @@ export class Broadcaster extends TypedEmitter<BroadcasterEvents> {
     };
     this.#latest = frame;
     if (!frame.noSignal) {
+      this.#lastLive = { capturedAt: frame.capturedAt, width: frame.width, height: frame.height };
       this.#frames++;
       this.#meter.record();
     }

@@ -4,7 +4,7 @@ import { SATURATED_VIEWERS } from './args.js';
 /** BENCHMARKS.md: the figures of one full run, with how they were taken. */
 export function markdown(r: BenchResults): string {
   const m = r.machine;
-  const s = r.settings as { seconds: number; fps: number; stalledSeconds: number; encodeSeconds: number; rampMs: number; settleMs: number; repeat: number };
+  const s = r.settings as { seconds: number; fps: number; stalledSeconds: number; encodeSeconds: number; encodeRounds?: number; rampMs: number; settleMs: number; repeat: number };
   const tj = r.encode.map((e) => ('command' in e.tjbench ? e.tjbench.command : undefined)).filter(Boolean);
   return `# camcast benchmarks
 
@@ -81,7 +81,9 @@ of its own).
 **Raw encode.** \`tjbench\` (libjpeg-turbo's own benchmark, single-threaded) compresses the same
 picture with the same settings as camcast's encoder (RGB, quality 80, 4:2:0, the fast DCT) ${tj.length ? `(\`${tj.join('`, `')}\`)` : ''};
 camcast's \`encodeJpeg()\` (libjpeg-turbo through \`@julusian/jpeg-turbo\`, or sharp where that optional
-package is missing; on libuv's thread pool) encodes it for ${s.encodeSeconds} s with 1 and 2 frames in
+package is missing; on libuv's thread pool) encodes it for ${s.encodeSeconds} s with 1 frame in flight.
+${(s.encodeRounds ?? 1) > 1 ? `The two take turns ${s.encodeRounds} times, because the machine's speed drifts from minute to minute;
+the table shows the round with the median ratio, and the targets list every round's. ` : ''}Then encodeJpeg() runs with 2 frames in
 flight, then the sharp fallback and sharp with its own defaults for comparison. *MP per CPU-second* divides megapixels by the CPU
 time of the whole process (all threads), i.e. throughput per core used. Then the test pattern and a
 \`push()\` source fed raw RGB run at ${s.fps} fps, measured after a second of warm-up (the first

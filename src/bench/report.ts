@@ -211,7 +211,13 @@ export function targets(r: BenchResults): string[][] {
   const enc = r.encode.filter((e) => !e.failure && e.ratioPerCore !== undefined);
   out.push([
     'raw encode: >= 80 % of tjbench per core used',
-    enc.map((e) => `${e.width}x${e.height}: ${((e.ratioPerCore ?? NaN) * 100).toFixed(0)} %`).join(', ') || '-',
+    enc
+      .map((e) => {
+        const pct = (x: number) => (x * 100).toFixed(0);
+        const rounds = (e.roundRatios?.length ?? 0) > 1 ? ` (rounds: ${e.roundRatios!.map(pct).join(', ')} %)` : '';
+        return `${e.width}x${e.height}: ${pct(e.ratioPerCore ?? NaN)} %${rounds}`;
+      })
+      .join(', ') || '-',
     verdict(enc.length ? enc.every((e) => (e.ratioPerCore ?? 0) >= 0.8) : undefined),
   ]);
   // A block is the code holding the loop: the gap between timer ticks less the time the thread

@@ -41,6 +41,8 @@ async function waitForQuiet(cpus: number, maxMs = 10_000, thresholdPercent = 40)
 
 async function main(o: BenchOptions): Promise<number> {
   const started = Date.now();
+  /** Turns of tjbench and encodeJpeg() for the per-core ratio (see runEncode). */
+  const encodeRounds = o.quick ? 1 : 3;
   const machine: MachineInfo = machineInfo();
   const tmpDir = mkdtempSync(join(os.tmpdir(), 'camcast-bench-'));
   try {
@@ -89,7 +91,7 @@ async function main(o: BenchOptions): Promise<number> {
     let encode: EncodeResult[] = [];
     if (o.scenarios.includes('encode')) {
       await waitForQuiet(machine.cpus);
-      encode = await runEncode({ sizes: [[1280, 720], [1920, 1080]], grain: fx.grain, seconds: o.encodeSeconds, fps: o.fps, tmpDir, log });
+      encode = await runEncode({ sizes: [[1280, 720], [1920, 1080]], grain: fx.grain, seconds: o.encodeSeconds, rounds: encodeRounds, fps: o.fps, tmpDir, log });
       process.stdout.write(`\nRaw encode (quality ${FIXTURE_QUALITY}, 4:2:0)\n${encodeTable(encode)}\n\nRaw sources at ${o.fps} fps\n${sourcesTable(encode)}\n`);
     }
 
@@ -99,7 +101,7 @@ async function main(o: BenchOptions): Promise<number> {
       durationSeconds: Math.round((Date.now() - started) / 1000),
       machine,
       fixture: { width, height, jpegBytes: fx.jpeg.length, partBytes, quality: FIXTURE_QUALITY },
-      settings: { ...o, rampMs: 2000, settleMs: 1000, loadProcesses: 2, lateViewers: 8 },
+      settings: { ...o, encodeRounds, rampMs: 2000, settleMs: 1000, loadProcesses: 2, lateViewers: 8 },
       fanout,
       stalled,
       encode,
