@@ -145,11 +145,12 @@ async function runSource(kind: 'test' | 'push' | 'idle', raw: RawImage, fps: num
   };
 }
 
-/** The fixture raster of the last size asked for: building one takes longer than an encode round. */
-let cachedRaster: RawImage | undefined;
+/** The fixture raster last asked for: building one takes longer than an encode round. */
+let cached: { key: string; raster: RawImage } | undefined;
 function raster(width: number, height: number, grain: number): RawImage {
-  if (cachedRaster?.width !== width || cachedRaster.height !== height) cachedRaster = fixtureRaster(width, height, grain);
-  return cachedRaster;
+  const key = `${width}x${height}/${grain}`;
+  if (cached?.key !== key) cached = { key, raster: fixtureRaster(width, height, grain) };
+  return cached.raster;
 }
 
 serveCommands({
