@@ -14,7 +14,7 @@ export function checkNumber(name: string, value: number | undefined, { min = 0, 
     throw new CamcastError('BAD_OPTION', `${name} must be ${what}, not the string '${value}': convert it, e.g. Number(process.env.PORT)`);
   }
   const ok = typeof value === 'number' && Number.isFinite(value) && (!integer || Number.isInteger(value)) && value >= min && value <= max;
-  if (!ok) throw new CamcastError('BAD_OPTION', `${name} must be ${what} from ${min} to ${max} (got ${describe(value)})`);
+  if (!ok) throw new CamcastError('BAD_OPTION', `${name} must be ${what} from ${min} to ${max} (got ${describeValue(value)})`);
 }
 
 /** The longest delay setTimeout honours; a longer one fires after 1 ms (TimeoutOverflowWarning). */
@@ -27,9 +27,10 @@ export function checkDelay(name: string, value: number | undefined, min = 0): vo
 
 /** A required non-empty string option. */
 export function checkText(name: string, value: unknown, example: string): void {
-  if (typeof value !== 'string' || value === '') throw new CamcastError('BAD_OPTION', `${name} must be a non-empty string, e.g. ${example} (got ${describe(value)})`);
+  if (typeof value !== 'string' || value === '') throw new CamcastError('BAD_OPTION', `${name} must be a non-empty string, e.g. ${example} (got ${describeValue(value)})`);
 }
 
-function describe(value: unknown): string {
+/** A bad value as an error message shows it: strings quoted, so '640' is seen to be a string. */
+export function describeValue(value: unknown): string {
   return typeof value === 'string' ? `'${value}'` : String(value);
 }

@@ -1,4 +1,5 @@
 import { CamcastError } from '../errors.js';
+import { describeValue } from '../option-checks.js';
 
 /** What a viewer asks of any source camcast encodes: size, rate and JPEG quality. */
 export interface EncodeOptions {
@@ -14,9 +15,7 @@ export interface EncodeOptions {
 export function validateEncodeOptions({ width, height, fps, quality }: EncodeOptions): void {
   const check = (name: string, value: number | undefined, ok: (v: number) => boolean, range: string) => {
     if (value === undefined || ok(value)) return;
-    // Quoted, so a string that looks like a number ('640') is seen to be the problem.
-    const got = typeof value === 'string' ? `'${value}'` : String(value);
-    throw new CamcastError('BAD_OPTION', `${name} must be ${range}, got ${got}`);
+    throw new CamcastError('BAD_OPTION', `${name} must be ${range}, got ${describeValue(value)}`);
   };
   const size = (v: number) => Number.isInteger(v) && v >= 16 && v <= 16384;
   check('width', width, size, 'an integer from 16 to 16384');

@@ -1,5 +1,5 @@
 import { CamcastError } from '../errors.js';
-import { checkDelay, checkNumber, checkText } from '../option-checks.js';
+import { checkDelay, checkNumber, checkText, describeValue } from '../option-checks.js';
 
 /** Options several source factories share, checked the same way wherever they appear. */
 interface SharedOptions {
@@ -18,7 +18,7 @@ interface SharedOptions {
  */
 export function checkOptionsObject(factory: string, options: unknown, example: string): asserts options is object {
   if (typeof options !== 'object' || options === null || Array.isArray(options)) {
-    const got = typeof options === 'string' ? `'${options}'` : Array.isArray(options) ? 'an array' : String(options);
+    const got = Array.isArray(options) ? 'an array' : describeValue(options);
     throw new CamcastError('BAD_OPTION', `${factory}() takes an options object, e.g. ${factory}(${example}) (got ${got})`);
   }
 }
@@ -32,7 +32,7 @@ export function checkSharedOptions(options: SharedOptions): void {
   const { ffmpegPath, loop, startTimeoutMs, stallTimeoutMs, probeTimeoutMs, checkTimeoutMs, maxFrameBytes } = options;
   if (ffmpegPath !== undefined) checkText('ffmpegPath', ffmpegPath, "'/usr/bin/ffmpeg'");
   if (loop !== undefined && typeof loop !== 'boolean') {
-    throw new CamcastError('BAD_OPTION', `loop must be true or false (got ${typeof loop === 'string' ? `'${loop}'` : String(loop)})`);
+    throw new CamcastError('BAD_OPTION', `loop must be true or false (got ${describeValue(loop)})`);
   }
   checkDelay('startTimeoutMs', startTimeoutMs as number | undefined, 1);
   // 0 turns stall detection off, as everywhere else.
