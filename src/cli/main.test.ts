@@ -1,12 +1,15 @@
 import assert from 'node:assert/strict';
-import { spawn } from 'node:child_process';
-import { existsSync } from 'node:fs';
+import { execFileSync, spawn } from 'node:child_process';
+import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import net from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { describe, test, type TestContext } from 'node:test';
 import { fileURLToPath } from 'node:url';
 import { jpegEncoder } from '../raster/encode-jpeg.js';
-import { fetchBuffer } from '../testing/mjpeg-client.js';
+import { fetchBuffer, openMjpeg } from '../testing/mjpeg-client.js';
 import { Notifier } from '../testing/notifier.js';
+import { pidsMatching } from '../testing/processes.js';
 
 const MAIN = fileURLToPath(new URL('./main.js', import.meta.url));
 
@@ -171,6 +174,40 @@ describe('camcast CLI', () => {
     assert.match(r.stderr(), /SIGINT: shutting down/);
     assert.doesNotMatch(r.stderr(), /cannot reach|no answer/, 'the check was abandoned, not timed out');
     await closed;
+  });
+
+  test('--stall-timeout 0 leaves a silent source alone: no watch of its own restarts its ffmpeg', async (t) => {
+    const dir = mkdtempSync(join(tmpdir(), 'camcast-cli-stall-'));
+    t.after(() => rmSync(dir, { recursive: true, force: true }));
+    const clip = join(dir, 'clip.mp4');
+    execFileSync(process.env.FFMPEG_PATH ?? 'ffmpeg', ['-hide_banner', '-loglevel', 'error', '-f', 'lavfi', '-i', 'testsrc=duration=2:size=160x120:rate=25', '-pix_fmt', 'yuv420p', clip]);
+    const r = run(t, ['--source', clip, '--port', '0', '--stall-timeout', '0']);
+    const [, url] = await r.waitFor(/viewer page (http:\/\/127\.0\.0\.1:\d+\/)/);
+    const viewer = openMjpeg(`${url}stream.mjpg`);
+    t.after(() => viewer.destroy());
+    await viewer.waitForParts(3);
+    // The CLI's own command line names the clip too; only ffmpeg's starts with ffmpeg's path.
+    const ffmpegPids = () => pidsMatching(dir).filter((pid) => /ffmpeg/.test(readFileSync(`/proc/${pid}/cmdline`, 'utf8').split('\0')[0]!));
+    const [pid] = ffmpegPids();
+    assert.ok(pid, 'ffmpeg runs for the clip');
+    t.after(() => {
+      try {
+        process.kill(pid, 'SIGKILL');
+      } catch {}
+    });
+    process.kill(pid, 'SIGSTOP');
+    // Past FfmpegProcess's own 10 s stall watch and its 2 s grace (SIGTERM waits while stopped):
+    // nothing but --stall-timeout may restart the source.
+    await new Promise((resolve) => setTimeout(resolve, 13_000));
+    const status = JSON.parse((await fetchBuffer(`${url}api/status`)).body.toString()) as { source: { state: string; restarts: number; lastError: string | null } };
+    assert.equal(status.source.state, 'live');
+    assert.equal(status.source.restarts, 0);
+    assert.equal(status.source.lastError, null);
+    assert.deepEqual(ffmpegPids(), [pid], 'the same ffmpeg, not a replacement');
+    process.kill(pid, 'SIGCONT');
+    await viewer.waitForParts(viewer.parts.length + 3);
+    r.kill('SIGTERM');
+    assert.equal(await r.exited, 0);
   });
 
   test('listening beyond loopback without --auth or --token prints a warning; with --token it does not', async (t) => {

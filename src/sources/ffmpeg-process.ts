@@ -255,7 +255,9 @@ export class FfmpegFeed {
   #process: FfmpegProcess | undefined;
 
   constructor(options: FfmpegFeedOptions) {
-    this.#options = { stallTimeoutMs: 0, endOfInput: 'failed', ...options };
+    // `??`, not defaults spread first: a source passes its own options on, and an explicit
+    // `stallTimeoutMs: undefined` would otherwise reach FfmpegProcess and become its 10 s.
+    this.#options = { ...options, stallTimeoutMs: options.stallTimeoutMs ?? 0, endOfInput: options.endOfInput ?? 'failed' };
   }
 
   get running(): boolean {
