@@ -114,6 +114,37 @@ describe('stream()', () => {
     assert.equal(source.starts, 1);
   });
 
+  test('an Express route that awaits before cam.mjpeg, while the client leaves, leaves no viewer behind', async (t) => {
+    const source = new FakeSource();
+    const cam = live(t, source);
+    let reached = 0;
+    let served = 0;
+    const app = express();
+    app.get(
+      '/cam',
+      // An async step (a session lookup) during which the client goes away.
+      (_req, res, next) => {
+        reached++;
+        res.once('close', () => setImmediate(next));
+      },
+      (req, res) => {
+        cam.mjpeg(req, res);
+        served++;
+      },
+    );
+    const server = http.createServer(app);
+    t.after(() => new Promise<void>((resolve) => server.close(() => resolve()).closeAllConnections()));
+    const { url } = await listen(server);
+    const gone = http.get(`${url}cam`);
+    gone.on('error', () => {});
+    await until(() => reached === 1, 'the request to reach the route');
+    gone.destroy();
+    await until(() => served === 1, 'cam.mjpeg to be called after the client left');
+    assert.equal(cam.viewerCount, 0);
+    assert.equal(cam.broadcaster.subscriberCount, 0, 'nothing keeps the capture running');
+    await within(cam.close(), 'close() with no viewer left to wait for');
+  });
+
   test('Fastify app.get(path, forFastify(cam.mjpeg)) streams, and HEAD gets headers only', async (t) => {
     const source = new FakeSource();
     const cam = live(t, source);

@@ -3,6 +3,7 @@ import { Broadcaster } from './broadcaster.js';
 import { CamcastError, describeError } from './errors.js';
 import type { Frame } from './frame.js';
 import type { ViewerInfo } from './http/mjpeg-viewer.js';
+import { pathOf } from './http/request-path.js';
 import { sendError, sendJson, sendText } from './http/responses.js';
 import { serveSnapshot } from './http/snapshot.js';
 import { buildStatus } from './http/status.js';
@@ -29,6 +30,11 @@ export interface LiveStreamOptions extends OpenSourceOptions {
   readonly restartDelaysMs?: readonly number[];
   /** 0 = unlimited; further viewers get 503 with Retry-After. */
   readonly maxViewers?: number;
+  /**
+   * Cut a stream whose socket has taken nothing of a part for this long (a viewer that stopped
+   * reading, which would hold its slot for ever); 0 = never. Default 30 s.
+   */
+  readonly sendTimeoutMs?: number;
   /** How long a snapshot of an idle source waits for its first frame. */
   readonly snapshotTimeoutMs?: number;
   /**
@@ -79,7 +85,7 @@ export class LiveStream extends TypedEmitter<LiveStreamEvents> {
       // Once per failure: the move to 'retrying' carries the error.
       if (error && state === 'retrying') this.emit('error', error);
     });
-    this.#endpoint = new StreamEndpoint({ broadcaster: this.broadcaster, maxViewers });
+    this.#endpoint = new StreamEndpoint({ broadcaster: this.broadcaster, maxViewers, sendTimeoutMs: options.sendTimeoutMs });
     this.#endpoint.on('viewer-joined', (viewer) => {
       this.emit('viewer-joined', viewer);
       this.emit('viewers', this.#endpoint.viewerCount);
@@ -170,7 +176,7 @@ export class LiveStream extends TypedEmitter<LiveStreamEvents> {
         serve();
       }
     } catch (error) {
-      this.#logger.error(`${req.method} ${req.url}: ${describeError(error)}`);
+      this.#logger.error(`${req.method} ${pathOf(req.url)}: ${describeError(error)}`);
       if (!res.headersSent) sendError(res, error);
       else res.destroy();
     }
@@ -220,6 +226,7 @@ function checkLiveStreamOptions(o: LiveStreamOptions): void {
   checkDelay('idleTimeoutMs', o.idleTimeoutMs);
   checkDelay('stallTimeoutMs', o.stallTimeoutMs);
   checkDelay('snapshotTimeoutMs', o.snapshotTimeoutMs);
+  checkDelay('sendTimeoutMs', o.sendTimeoutMs);
   checkNumber('maxViewers', o.maxViewers, { integer: true });
   if (o.restartDelaysMs !== undefined) {
     if (!Array.isArray(o.restartDelaysMs) || o.restartDelaysMs.length === 0) {

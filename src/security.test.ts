@@ -183,6 +183,19 @@ describe('hostile and broken requests', () => {
     await viewer.waitForParts(before + 2);
   });
 
+  test('a request that offers an upgrade (curl --http2 sends "Upgrade: h2c") is served as the plain request it also is', async (t) => {
+    const { port } = await start(t);
+    for (const upgrade of ['h2c', 'websocket']) {
+      const reply = await rawRequest(port, `GET /api/status HTTP/1.1\r\nHost: x\r\nConnection: Upgrade, HTTP2-Settings, close\r\nUpgrade: ${upgrade}\r\nHTTP2-Settings: AAMAAABkAAQCAAAAAAIAAAAA\r\n\r\n`);
+      assert.match(reply, /^HTTP\/1\.1 200 /, upgrade);
+      assert.match(reply, /"viewers"/, upgrade);
+    }
+    const stream = await rawRequest(port, 'GET /stream.mjpg HTTP/1.1\r\nHost: x\r\nConnection: Upgrade\r\nUpgrade: h2c\r\n\r\n', { waitMs: 1500 });
+    assert.match(stream, /^HTTP\/1\.1 200 [\s\S]*Content-Type: multipart\/x-mixed-replace[\s\S]*Content-Type: image\/jpeg/);
+    const connect = await rawRequest(port, 'CONNECT 127.0.0.1:80 HTTP/1.1\r\nHost: 127.0.0.1:80\r\n\r\n');
+    assert.match(connect, /^HTTP\/1\.1 405 /, 'CONNECT is still answered, not dropped');
+  });
+
   test('random paths, methods, headers and query strings only ever get 4xx (bounded fuzz)', async (t) => {
     const { url, port } = await start(t, { snapshotTimeoutMs: 2000 });
     const random = seededRandom(12345);

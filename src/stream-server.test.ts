@@ -117,6 +117,30 @@ describe('StreamServer', () => {
     assert.ok(liveViews.every((v) => v.framesDropped === 0));
   });
 
+  test('a viewer whose socket takes nothing for sendTimeoutMs is cut, freeing its slot; the live viewer carries on', async (t) => {
+    const source = push();
+    const { server, url, port } = await start(t, { source, maxViewers: 2, sendTimeoutMs: 400 });
+    const live = watch(t, `${url}stream.mjpg`);
+    await live.response;
+    const stalled = openStalledViewer(port, '/stream.mjpg');
+    t.after(() => stalled.kill());
+    await stalled.connected;
+    await until(() => server.live.viewerCount === 2, 'both viewers to be counted');
+    assert.equal((await fetchBuffer(`${url}stream.mjpg`)).status, 503, 'no slot left while the stalled viewer holds one');
+    // Frames the stalled socket cannot take, until the server gives up on it (bounded).
+    const big = await noisyJpeg(320, 240);
+    for (let i = 0; i < 500 && server.live.viewerCount === 2; i++) {
+      source.push(big);
+      await delay(10);
+    }
+    assert.equal(server.live.viewerCount, 1, 'the stalled viewer was cut');
+    const before = live.parts.length;
+    source.push(big);
+    await live.waitForParts(before + 1);
+    const next = watch(t, `${url}stream.mjpg`);
+    assert.equal((await next.response).statusCode, 200, 'its slot is free again');
+  });
+
   test('GET /snapshot.jpg on an idle source starts capture and returns one fresh JPEG', async (t) => {
     const { url, server } = await start(t, { source: testPattern({ width: 96, height: 64, fps: 20 }) });
     assert.equal(server.broadcaster.state, 'stopped');

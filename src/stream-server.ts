@@ -99,10 +99,10 @@ export class StreamServer extends TypedEmitter<StreamServerEvents> {
       this.#sockets.add(socket);
       socket.once('close', () => this.#sockets.delete(socket));
     });
-    // CONNECT and Upgrade requests bypass the request handler; without these listeners Node
-    // would drop the socket without any answer.
+    // CONNECT bypasses the request handler; without this listener Node would drop the socket
+    // without any answer. No 'upgrade' listener, on purpose: with none, Node serves a request
+    // that offers an upgrade (curl --http2 sends "Upgrade: h2c") as the plain request it also is.
     this.#http.on('connect', (_req: http.IncomingMessage, socket: Socket) => socket.end(plainResponse('405 Method Not Allowed')));
-    this.#http.on('upgrade', (_req: http.IncomingMessage, socket: Socket) => socket.end(plainResponse('400 Bad Request')));
     this.#http.on('tlsClientError', (_error: Error, socket: Socket) => socket.destroy());
     this.#http.on('clientError', (error: NodeJS.ErrnoException, socket: Socket) => {
       // Malformed or oversized requests get a plain 4xx and only their own socket is closed.

@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
-import { execFileSync, spawn } from 'node:child_process';
-import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { execFileSync, spawn, spawnSync } from 'node:child_process';
+import { chmodSync, existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import net from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -100,6 +100,28 @@ describe('camcast CLI', () => {
     assert.equal(await r.exited, 1);
     assert.match(r.stderr().trim().split('\n').at(-1)!, /^camcast: .*\/nonexistent\/clip\.mp4/);
     assert.doesNotMatch(r.stderr(), /\n\s+at /);
+  });
+
+  test('a file behind a folder it may not enter, or unreadable itself, exits 1 saying so, not "not found"', (t) => {
+    const dir = mkdtempSync(join(tmpdir(), 'camcast-cli-perm-'));
+    t.after(() => rmSync(dir, { recursive: true, force: true }));
+    writeFileSync(join(dir, 'clip.mp4'), 'not really a video');
+    chmodSync(join(dir, 'clip.mp4'), 0o000);
+    const locked = join(dir, 'locked');
+    execFileSync('mkdir', ['-m', '000', locked]);
+    // Root reads anything; without these two capabilities it is held to the modes like anyone.
+    const asUser = process.getuid?.() === 0 ? ['setpriv', '--bounding-set', '-dac_override,-dac_read_search', '--'] : [];
+    const cli = (source: string) => {
+      const [command, ...args] = [...asUser, process.execPath, MAIN, '--source', source, '--port', '0'];
+      return spawnSync(command!, args, { encoding: 'utf8', timeout: 20_000 });
+    };
+    const behind = cli(join(locked, 'clip.mp4'));
+    assert.equal(behind.status, 1);
+    assert.match(behind.stderr.trim().split('\n').at(-1)!, /^camcast: video file .*\/locked\/clip\.mp4 cannot be reached: permission denied on a folder in its path$/);
+    const unreadable = cli(join(dir, 'clip.mp4'));
+    assert.equal(unreadable.status, 1);
+    assert.match(unreadable.stderr.trim().split('\n').at(-1)!, /^camcast: .*clip\.mp4 is not readable: check its permissions$/);
+    assert.doesNotMatch(behind.stderr + unreadable.stderr, /\n\s+at /, 'no stack trace');
   });
 
   test('a port in use exits 1 with one line that suggests --port', async (t) => {

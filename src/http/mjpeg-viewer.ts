@@ -43,6 +43,8 @@ export class MjpegViewer implements Subscriber, ScheduledWriter {
   readonly #meter = new RateMeter({ capacity: 64 });
   #pending: Frame | undefined;
   #inFlight = false;
+  /** performance.now() when the part in flight was written. */
+  #inFlightSince = 0;
   #queued = false;
   #lastSeq = 0;
   #sent = 0;
@@ -85,6 +87,11 @@ export class MjpegViewer implements Subscriber, ScheduledWriter {
     this.#pending = undefined;
   }
 
+  /** How long the part in flight has waited for the kernel to take it; 0 with none in flight. */
+  waitingMs(now: number): number {
+    return this.#inFlight ? now - this.#inFlightSince : 0;
+  }
+
   info(): ViewerInfo {
     return {
       id: this.id,
@@ -113,6 +120,7 @@ export class MjpegViewer implements Subscriber, ScheduledWriter {
     this.#sent++;
     this.#meter.record();
     this.#inFlight = true;
+    this.#inFlightSince = performance.now();
     // One write per part: the part is a single buffer shared with every other viewer.
     this.#res.write(this.#encoder.part(frame), this.#flushed);
     // res.write() corks the socket until the next tick to merge small writes. A part is one

@@ -6,6 +6,7 @@ import type { Logger } from '../logger.js';
 import { silentLogger } from '../logger.js';
 import { AccessGuard, type AccessOptions } from './access.js';
 import { corsOrigin } from './cors-origin.js';
+import { pathOf } from './request-path.js';
 import { NO_CACHE_HEADERS, sendJson, sendText } from './responses.js';
 
 type Route = 'page' | 'stream' | 'snapshot' | 'status' | 'health';
@@ -89,7 +90,7 @@ export class Routes {
     try {
       this.#route(req, res);
     } catch (error) {
-      this.#logger.error(`${req.method} ${req.url}: ${describeError(error)}`);
+      this.#logger.error(`${req.method} ${pathOf(req.url)}: ${describeError(error)}`);
       if (!res.headersSent) sendText(res, 500, 'camcast: internal error');
       else res.destroy();
     }

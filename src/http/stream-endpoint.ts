@@ -11,6 +11,8 @@ export interface StreamEndpointOptions {
   /** 0 = unlimited. */
   readonly maxViewers?: number;
   readonly boundary?: string;
+  /** Cut a viewer whose part has waited this long for its socket; 0 = never (default 30 s). */
+  readonly sendTimeoutMs?: number;
 }
 
 export type StreamEndpointEvents = {
@@ -30,13 +32,17 @@ export class StreamEndpoint extends TypedEmitter<StreamEndpointEvents> {
   /** Shared by every viewer: a frame's writes go out in slices, so accept() keeps up. */
   readonly #scheduler = new WriteScheduler();
   readonly #viewers = new Map<MjpegViewer, ServerResponse>();
+  readonly #sendTimeoutMs: number;
+  /** Runs while there are viewers: finds those whose socket has taken nothing for too long. */
+  #sweeper: NodeJS.Timeout | undefined;
   #nextId = 1;
 
-  constructor({ broadcaster, maxViewers = 0, boundary }: StreamEndpointOptions) {
+  constructor({ broadcaster, maxViewers = 0, boundary, sendTimeoutMs = 30_000 }: StreamEndpointOptions) {
     super();
     this.#broadcaster = broadcaster;
     this.#maxViewers = maxViewers;
     this.#encoder = new MultipartEncoder(boundary);
+    this.#sendTimeoutMs = sendTimeoutMs;
   }
 
   get viewerCount(): number {
@@ -48,6 +54,10 @@ export class StreamEndpoint extends TypedEmitter<StreamEndpointEvents> {
   }
 
   serve(req: IncomingMessage, res: ServerResponse, client?: string): void {
+    // A framework may call this after an async step (a session lookup) during which the client
+    // left: its 'close' has been emitted already and would never reach the listener below,
+    // leaving a viewer that is never removed and keeps the capture running.
+    if (res.destroyed || res.writableEnded) return;
     if (this.#maxViewers > 0 && this.#viewers.size >= this.#maxViewers) {
       sendText(res, 503, `camcast: all ${this.#maxViewers} viewer slots are taken; try again shortly`, { 'Retry-After': '5' });
       return;
@@ -71,8 +81,10 @@ export class StreamEndpoint extends TypedEmitter<StreamEndpointEvents> {
       unsubscribe();
       viewer.close();
       this.#viewers.delete(viewer);
+      if (this.#viewers.size === 0) this.#stopSweeper();
       this.emit('viewer-left', viewer.info());
     });
+    this.#startSweeper();
     res.writeHead(200, head);
     res.socket?.setNoDelay(true);
     res.write(this.#encoder.preamble);
@@ -90,5 +102,29 @@ export class StreamEndpoint extends TypedEmitter<StreamEndpointEvents> {
   /** Cuts every open stream at once. */
   destroyAll(): void {
     for (const res of this.#viewers.values()) res.destroy();
+  }
+
+  /**
+   * A viewer that stopped reading holds one part and no more (see MjpegViewer), but it holds a
+   * viewer slot and a socket for as long as its peer acknowledges the kernel's probes, which a
+   * suspended phone or a hostile client does forever. One timer for all viewers, checking a
+   * few times per timeout, so a cut comes between 1 and 1.25 timeouts after the last progress.
+   */
+  #startSweeper(): void {
+    if (this.#sweeper || this.#sendTimeoutMs <= 0) return;
+    const every = Math.max(50, Math.min(5000, this.#sendTimeoutMs / 4));
+    this.#sweeper = setInterval(() => {
+      const now = performance.now();
+      for (const [viewer, res] of this.#viewers) {
+        if (viewer.waitingMs(now) >= this.#sendTimeoutMs) res.destroy();
+      }
+    }, every);
+    // Ends with the last viewer; never the reason the process stays up.
+    this.#sweeper.unref();
+  }
+
+  #stopSweeper(): void {
+    clearInterval(this.#sweeper);
+    this.#sweeper = undefined;
   }
 }

@@ -89,6 +89,30 @@ test('camera().start() decodes and encodes when the camera offers only raw forma
   assert.equal(await fake.probes(), 1, 'the formats of a camera are probed once');
 });
 
+test('camera() re-encodes an MJPEG camera, still reading its MJPEG, when a quality or an unlisted size is asked, and says so once', async (t) => {
+  const fake = await fakeFfmpeg('uvc-asked', UVC_FORMATS);
+  const said: string[] = [];
+  const logger = { debug() {}, info: (m: string) => said.push(m), warn() {}, error() {} };
+  const withQuality = camera({ device: NOT_A_CAMERA, ffmpegPath: fake.path, width: 640, height: 480, quality: 50, logger });
+  t.after(() => withQuality.stop());
+  await withQuality.start(collector().sink);
+  assert.equal(
+    (await fake.argv()).join(' '),
+    `-hide_banner -loglevel error -nostdin -f v4l2 -input_format mjpeg -video_size 640x480 -i ${NOT_A_CAMERA} -map 0:v:0 -vf scale=640:480 -pix_fmt yuvj420p -q:v 17 -f mjpeg pipe:1`,
+  );
+  await withQuality.stop();
+  await withQuality.start(collector().sink);
+  assert.deepEqual(said, [`${NOT_A_CAMERA} (camera): re-encoding its MJPEG (quality 50 was asked); leave out the size and quality to pass it through at no CPU cost`]);
+
+  const otherSize = camera({ device: NOT_A_CAMERA, ffmpegPath: fake.path, width: 800, height: 600, logger });
+  t.after(() => otherSize.stop());
+  await otherSize.start(collector().sink);
+  const argv = (await fake.argv()).join(' ');
+  assert.match(argv, /-input_format mjpeg -video_size 800x600 .* -vf scale=800:600 /);
+  assert.ok(!argv.includes('-c:v copy'), argv);
+  assert.match(said[1]!, /re-encoding its MJPEG \(its MJPEG comes in 1280x720, 640x480, not 800x600\)/);
+});
+
 test('camera().stop() during the format probe makes start() reject with CLOSED', async (t) => {
   const fake = await fakeFfmpeg('slow', UVC_FORMATS, { slowProbe: true });
   const source = camera({ device: NOT_A_CAMERA, ffmpegPath: fake.path });

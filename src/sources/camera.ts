@@ -64,8 +64,9 @@ class CameraSource implements Source {
   readonly #feed: FfmpegFeed;
   #ffmpegPath: string | undefined;
   /** The probe's answer, kept: a camera's formats do not change while it is plugged in. */
-  #passthrough: boolean | undefined;
+  #mjpeg: { readonly offered: boolean; readonly sizes: readonly string[] } | undefined;
   #probe: { readonly abort: AbortController; readonly done: Promise<unknown> } | undefined;
+  #toldEncoding = false;
   /** Bumped by every start() and stop(), so a start() that a stop() overtook gives up. */
   #generation = 0;
 
@@ -96,10 +97,11 @@ class CameraSource implements Source {
     await this.#checkDevice();
     const ffmpegPath = await this.#resolveFfmpeg();
     current();
-    const passthrough = this.#passthrough ?? (await this.#probeMjpeg(ffmpegPath));
+    const mjpeg = this.#mjpeg ?? (await this.#probeMjpeg(ffmpegPath));
     current();
     const { width, height, fps, quality } = this.#options;
-    const args = cameraArgs({ device: this.#device, passthrough, width, height, fps, quality });
+    const passthrough = mjpeg.offered && this.#passthroughFits(mjpeg.sizes);
+    const args = cameraArgs({ device: this.#device, passthrough, mjpegInput: mjpeg.offered, width, height, fps, quality });
     this.#logger.debug(`${this.description}: ${passthrough ? 'passing its MJPEG through' : 'encoding to MJPEG'}: ffmpeg ${args.join(' ')}`);
     await this.#feed.start(sink, ffmpegPath, args);
   }
@@ -156,8 +158,28 @@ class CameraSource implements Source {
     return this.#ffmpegPath;
   }
 
+  /**
+   * Copying the camera's own JPEGs costs next to nothing, but cannot change them: an asked
+   * quality, or a size its MJPEG does not come in, means decoding and encoding (said once).
+   */
+  #passthroughFits(sizes: readonly string[]): boolean {
+    const { width, height, quality } = this.#options;
+    const size = `${width ?? 'any'}x${height ?? 'any'}`;
+    // A stepwise range ({16-1920, 8}x{...}) is the driver's to fit; only a listed size can be missed.
+    const sizeFits =
+      (width === undefined && height === undefined) ||
+      (width !== undefined && height !== undefined && (sizes.length === 0 || sizes.some((s) => s === size || s.startsWith('{'))));
+    if (quality === undefined && sizeFits) return true;
+    if (!this.#toldEncoding) {
+      this.#toldEncoding = true;
+      const why = quality !== undefined ? `quality ${quality} was asked` : `its MJPEG comes in ${sizes.join(', ') || 'other sizes'}, not ${size}`;
+      this.#logger.info(`${this.description}: re-encoding its MJPEG (${why}); leave out the size and quality to pass it through at no CPU cost`);
+    }
+    return false;
+  }
+
   /** Asks the camera for its formats; on any doubt, decode and encode (always works). */
-  async #probeMjpeg(ffmpegPath: string): Promise<boolean> {
+  async #probeMjpeg(ffmpegPath: string): Promise<{ readonly offered: boolean; readonly sizes: readonly string[] }> {
     const abort = new AbortController();
     // ffmpeg exits with 1 after listing: the list is in stderr either way. A probe that cannot run
     // or times out leaves the list empty, which means encoding.
@@ -171,7 +193,9 @@ class CameraSource implements Source {
     if (abort.signal.aborted) throw new CamcastError('CLOSED', `${this.description}: stopped while probing formats`);
     const { formats, mjpeg } = parseV4l2Formats(stderr);
     this.#logger.debug(`${this.description}: formats ${formats.map((f) => f.name).join(', ') || 'unknown'}`);
-    if (formats.length > 0) this.#passthrough = mjpeg; // an empty list may be a busy device: ask again next time
-    return mjpeg;
+    const sizes = formats.find((f) => f.kind === 'compressed' && f.name === 'mjpeg' && !f.emulated)?.sizes ?? [];
+    const answer = { offered: mjpeg, sizes };
+    if (formats.length > 0) this.#mjpeg = answer; // an empty list may be a busy device: ask again next time
+    return answer;
   }
 }

@@ -25,6 +25,11 @@ export interface CameraArgsOptions extends EncodeOptions {
   readonly device: string;
   /** The camera offers MJPEG: ask for it and copy its JPEGs through without re-encoding. */
   readonly passthrough: boolean;
+  /**
+   * Without passthrough: still ask for the camera's MJPEG (and decode it) rather than its raw
+   * format, which USB 2 cameras deliver at far lower rates at any size above 640x480.
+   */
+  readonly mjpegInput?: boolean;
 }
 
 export interface FileArgsOptions extends EncodeOptions {
@@ -67,7 +72,7 @@ export function encodeArgs({ width, height, fps, quality = DEFAULT_QUALITY }: En
 }
 
 /** A V4L2 camera; with passthrough its own MJPEG is copied, else it is decoded and encoded. */
-export function cameraArgs({ device, passthrough, width, height, fps, quality }: CameraArgsOptions): string[] {
+export function cameraArgs({ device, passthrough, mjpegInput = false, width, height, fps, quality }: CameraArgsOptions): string[] {
   // Size is asked of the camera in both modes (the driver picks the nearest it has; scaling then
   // fixes the rest). The rate is asked only for passthrough: it cannot be filtered without
   // re-encoding, while the fps filter is exact and never fails on a rate the driver refuses.
@@ -89,7 +94,8 @@ export function cameraArgs({ device, passthrough, width, height, fps, quality }:
       ...OUTPUT,
     ];
   }
-  return [...GLOBAL, '-f', 'v4l2', ...sizeHint, '-i', device, ...FIRST_VIDEO, ...encodeArgs({ width, height, fps, quality }), ...OUTPUT];
+  const input = mjpegInput ? ['-input_format', 'mjpeg'] : [];
+  return [...GLOBAL, '-f', 'v4l2', ...input, ...sizeHint, '-i', device, ...FIRST_VIDEO, ...encodeArgs({ width, height, fps, quality }), ...OUTPUT];
 }
 
 /** A video file played at its real rate, looping by default. */

@@ -1,6 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { spawn } from 'node:child_process';
+import { spawn, spawnSync } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { setTimeout as sleep } from 'node:timers/promises';
 import sharp from 'sharp';
@@ -198,8 +198,55 @@ test('FfmpegProcess under setpriv dies with its parent when Node is killed with 
   await waitFor(() => !alive(pid), 5000, 'ffmpeg to die with its parent');
 });
 
+test('FfmpegProcess: an ffmpeg still running when Node exits without waiting for stop() is killed, even without setpriv', async (t) => {
+  const moduleUrl = new URL('./ffmpeg-process.js', import.meta.url).href;
+  const script = `
+    import { FfmpegProcess } from ${JSON.stringify(moduleUrl)};
+    const p = new FfmpegProcess({ ffmpegPath: ${JSON.stringify(FFMPEG)}, args: ${JSON.stringify(TESTSRC)}, pdeathsig: false, onFrame() {} });
+    await p.start();
+    // Stopped, ffmpeg leaves stop()'s SIGTERM pending, and Node exits before the SIGKILL grace.
+    process.kill(p.pid, 'SIGSTOP');
+    process.stdout.write(String(p.pid) + '\\n');
+    void p.stop();
+    setTimeout(() => process.exit(0), 100);`;
+  const parent = spawn(process.execPath, ['--input-type=module', '-e', script], { stdio: ['ignore', 'pipe', 'inherit'] });
+  t.after(() => {
+    parent.kill('SIGKILL');
+  });
+  let output = '';
+  parent.stdout.on('data', (chunk: Buffer) => (output += chunk.toString()));
+  const exited = new Promise<number | null>((resolve) => parent.once('exit', (code) => resolve(code)));
+  await waitFor(() => output.includes('\n'), 10_000, 'the child to report the ffmpeg pid');
+  const pid = Number(output.trim());
+  t.after(() => {
+    if (alive(pid)) process.kill(pid, 'SIGKILL');
+  });
+  assert.equal(await exited, 0);
+  await waitFor(() => !alive(pid), 3000, 'ffmpeg to be killed as Node exited');
+});
+
 test('FfmpegProcess.start() rejects SOURCE_START_FAILED for a path Node cannot pass to exec', async (t) => {
   const { ffmpeg } = managed(t, { ffmpegPath: '/usr/bin/ffmpeg\0evil', pdeathsig: false });
   await assert.rejects(ffmpeg.start(), (err: unknown) => isCamcastError(err, 'SOURCE_START_FAILED'));
   await ffmpeg.stop();
+});
+
+test('FfmpegProcess.start() rejects with one line when no file descriptor is left, and Node lives on', () => {
+  // In a child with a low descriptor limit, every one of them taken: spawn() cannot make its pipes.
+  const script = `
+    import { openSync, closeSync } from 'node:fs';
+    const { FfmpegProcess } = await import(${JSON.stringify(new URL('./ffmpeg-process.js', import.meta.url).href)});
+    const ffmpeg = new FfmpegProcess({ ffmpegPath: ${JSON.stringify(FFMPEG)}, args: ${JSON.stringify(TESTSRC)}, pdeathsig: false, onFrame() {} });
+    const fds = [];
+    try { for (;;) fds.push(openSync('/dev/null', 'r')); } catch {}
+    let outcome;
+    try { await ffmpeg.start(); outcome = 'started'; } catch (err) { outcome = err.code + ' ' + err.message; }
+    for (const fd of fds) closeSync(fd);
+    await new Promise((resolve) => setTimeout(resolve, 300));
+    console.log(outcome);
+  `;
+  const result = spawnSync('sh', ['-c', 'ulimit -n 64 && exec "$0" --input-type=module -e "$1"', process.execPath, script], { encoding: 'utf8', timeout: 20_000 });
+  assert.equal(result.stderr, '', 'no unhandled rejection or stack trace');
+  assert.equal(result.status, 0);
+  assert.match(result.stdout.trim(), /^SOURCE_START_FAILED ffmpeg: cannot run \/usr\/bin\/ffmpeg: spawn \S+ (EMFILE|ENFILE)$/);
 });

@@ -38,6 +38,26 @@ type State = 'idle' | 'starting' | 'running' | 'stopping' | 'exited';
 const STDERR_HEAD_BYTES = 4096;
 
 /**
+ * Every ffmpeg still running when Node exits is SIGKILLed on the way out. An exit that does not
+ * wait for stop() (process.exit() at a shutdown deadline shorter than the SIGKILL grace, or a
+ * user's own) would otherwise leave an ffmpeg that ignored SIGTERM holding the camera; setpriv's
+ * parent-death signal covers only Linux, and only with setpriv installed.
+ */
+const running = new Set<ChildProcess>();
+const killRunning = (): void => {
+  for (const child of running) child.kill('SIGKILL');
+};
+
+function track(child: ChildProcess): void {
+  if (running.size === 0) process.on('exit', killRunning);
+  running.add(child);
+  child.once('exit', () => {
+    running.delete(child);
+    if (running.size === 0) process.off('exit', killRunning);
+  });
+}
+
+/**
  * One ffmpeg child writing MJPEG to stdout. "Failed to start" (start() rejects) is told apart
  * from "died later" (onExit), and stop() resolves only when the process is gone.
  */
@@ -119,6 +139,7 @@ export class FfmpegProcess {
     }
     const started = new Promise<void>((resolve, reject) => (this.#settleStart = { resolve, reject }));
     this.#child = child;
+    if (child.pid !== undefined) track(child);
     this.#closed = new Promise((resolve) => {
       child.once('close', (code: number | null, signal: NodeJS.Signals | null) => {
         this.#onClose(code, signal);
@@ -129,11 +150,13 @@ export class FfmpegProcess {
       // Spawn failures ('close' follows) and failed kill()s (harmless: it is exiting anyway).
       if (child.pid === undefined) this.#reason ??= { code: 'SOURCE_START_FAILED', what: `cannot run ${ffmpegPath}: ${err.message}` };
     });
-    child.stdout!.on('data', (chunk: Buffer) => this.#onStdout(chunk));
-    child.stderr!.on('data', (chunk: Buffer) => this.#onStderr(chunk));
+    // Out of file descriptors (EMFILE), spawn() returns before making the pipes: there are none
+    // to listen to, and the 'error' and 'close' that follow reject `started` with the reason.
+    child.stdout?.on('data', (chunk: Buffer) => this.#onStdout(chunk));
+    child.stderr?.on('data', (chunk: Buffer) => this.#onStderr(chunk));
     // A pipe error is followed by the process ending, which is what gets reported.
-    child.stdout!.on('error', () => {});
-    child.stderr!.on('error', () => {});
+    child.stdout?.on('error', () => {});
+    child.stderr?.on('error', () => {});
     this.#startTimer = setTimeout(() => {
       this.#reason ??= { code: 'SOURCE_START_FAILED', what: `no frame from ffmpeg within ${startTimeoutMs / 1000} s` };
       this.#terminate();

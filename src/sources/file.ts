@@ -89,9 +89,14 @@ class FileSource implements Source {
     let info;
     try {
       info = await stat(path);
-    } catch {
+    } catch (err) {
       const given = this.#options.path;
       const where = given === path ? '' : ` (looked for ${path})`;
+      // A folder on the way that may not be entered hides the file: "not found" would mislead.
+      const code = (err as NodeJS.ErrnoException).code;
+      if (code === 'EACCES' || code === 'EPERM') {
+        throw new CamcastError('SOURCE_START_FAILED', `video file ${given} cannot be reached${where}: permission denied on a folder in its path`);
+      }
       throw new CamcastError('SOURCE_NOT_FOUND', `video file ${given} not found${where}: check the path`);
     }
     if (!info.isFile()) {

@@ -26,6 +26,8 @@ export class SnapshotPoller {
   readonly #options: SnapshotPollerOptions;
   readonly #clock: FrameClock;
   #inFlight: AbortController | undefined;
+  /** The first answer, handed in by deliver() while its body is read. */
+  #first: IncomingMessage | undefined;
   #polling: Promise<void> | undefined;
   #stopped = false;
 
@@ -34,9 +36,36 @@ export class SnapshotPoller {
     this.#clock = new FrameClock(options.fps, () => this.#tick());
   }
 
-  /** Delivers the picture in a response already open (the first GET); rejects if it is none. */
+  /**
+   * Delivers the picture in a response already open (the first GET); rejects if it is none.
+   * That answer was opened outside #tick(), so its body gets the same deadline here, and stop()
+   * reaches it: a camera that sends the headers and then nothing must not hold start() forever.
+   */
   async deliver(response: IncomingMessage): Promise<void> {
-    const jpeg = await readJpeg(response, this.#options.maxFrameBytes, this.#options.label);
+    const { timeoutMs, label } = this.#options;
+    this.#first = response;
+    let timedOut = false;
+    const timer = setTimeout(() => {
+      timedOut = true;
+      response.destroy();
+    }, timeoutMs);
+    let failure: { readonly error: unknown } | undefined;
+    try {
+      await this.#deliver(response);
+    } catch (error) {
+      failure = { error };
+    } finally {
+      clearTimeout(timer);
+      this.#first = undefined;
+    }
+    // A stop() cuts the answer off; that is no fault of the camera's.
+    if (this.#stopped) throw new CamcastError('CLOSED', `${label}: stopped before the first picture`);
+    if (timedOut) throw new Error(`no picture within ${timeoutMs / 1000} s`);
+    if (failure) throw failure.error;
+  }
+
+  async #deliver(response: IncomingMessage): Promise<void> {
+    const jpeg = await readJpeg(response, this.#options.maxFrameBytes);
     if (!this.#stopped) this.#options.sink.frame({ jpeg, capturedAt: preciseNow(), ...readJpegSize(jpeg) });
   }
 
@@ -48,6 +77,7 @@ export class SnapshotPoller {
     this.#stopped = true;
     this.#clock.stop();
     this.#inFlight?.abort();
+    this.#first?.destroy();
     await this.#polling;
   }
 
@@ -63,7 +93,7 @@ export class SnapshotPoller {
           response.resume();
           throw new Error(`answered HTTP ${response.statusCode} ${response.statusMessage ?? ''}`.trimEnd());
         }
-        return this.deliver(response);
+        return this.#deliver(response);
       })
       .catch((error: unknown) => {
         if (this.#stopped) return;
@@ -80,7 +110,8 @@ export class SnapshotPoller {
   }
 }
 
-function readJpeg(response: IncomingMessage, maxBytes: number, label: string): Promise<Buffer> {
+/** The whole body as one JPEG; rejects (without naming the camera: callers do) on anything else. */
+function readJpeg(response: IncomingMessage, maxBytes: number): Promise<Buffer> {
   return new Promise((resolve, reject) => {
     const chunks: Buffer[] = [];
     let length = 0;
@@ -88,18 +119,20 @@ function readJpeg(response: IncomingMessage, maxBytes: number, label: string): P
       length += chunk.length;
       if (length > maxBytes) {
         response.destroy();
-        reject(new CamcastError('BAD_FRAME', `${label}: the picture is larger than ${maxBytes} bytes`));
+        reject(new CamcastError('BAD_FRAME', `the picture is larger than ${maxBytes} bytes`));
       } else {
         chunks.push(chunk);
       }
     });
     response.once('error', reject);
     response.once('aborted', () => reject(new Error('the answer was cut off')));
+    // destroy() without an error (stop()) emits neither of the above; a settled promise ignores it.
+    response.once('close', () => reject(new Error('the answer was cut off')));
     response.once('end', () => {
       const jpeg = Buffer.concat(chunks);
       const whole = jpeg.length > 4 && jpeg[0] === 0xff && jpeg[1] === 0xd8 && jpeg[jpeg.length - 2] === 0xff && jpeg[jpeg.length - 1] === 0xd9;
       if (whole) resolve(jpeg);
-      else reject(new CamcastError('BAD_FRAME', `${label}: the answer is not a whole JPEG`));
+      else reject(new CamcastError('BAD_FRAME', 'the answer is not a whole JPEG'));
     });
   });
 }

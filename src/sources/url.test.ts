@@ -103,7 +103,7 @@ for (const [name, options] of [
   });
 }
 
-test('url() relaying MJPEG with a size or quality asked warns once that they are not applied', async (t) => {
+test('url() relaying MJPEG with a size, quality or rate asked warns once that they are not applied', async (t) => {
   let streaming = 0;
   const { base } = await serve(t, (req, res) => {
     multipartHead(res);
@@ -116,7 +116,7 @@ test('url() relaying MJPEG with a size or quality asked warns once that they are
   });
   const warnings: string[] = [];
   const logger = { debug() {}, info() {}, warn: (m: string) => warnings.push(m), error() {} };
-  const source = url({ url: base, ffmpegPath: NO_FFMPEG, width: 320, height: 240, quality: 50, logger });
+  const source = url({ url: base, ffmpegPath: NO_FFMPEG, width: 320, height: 240, quality: 50, fps: 5, logger });
   t.after(() => source.stop());
   const { sink, frames } = collector();
   await source.start(sink);
@@ -125,7 +125,7 @@ test('url() relaying MJPEG with a size or quality asked warns once that they are
   await source.start(sink);
   await source.stop();
   assert.equal(warnings.length, 1, warnings.join('\n'));
-  assert.match(warnings[0]!, /relayed untouched: the asked size and quality are not applied/);
+  assert.match(warnings[0]!, /relayed untouched: the asked size, quality and frame rate are not applied/);
   assert.deepEqual([frames[0]!.width, frames[0]!.height], [48, 32], 'the upstream picture as it is');
   const quiet: string[] = [];
   const plain = url({ url: base, ffmpegPath: NO_FFMPEG, logger: { ...logger, warn: (m: string) => quiet.push(m) } });
@@ -224,7 +224,8 @@ test('url().start() polls a still-image URL (image/jpeg) at the asked rate, one 
   await source.start(sink);
   await waitFor(() => frames.length >= 5, 10_000, 'five polled pictures');
   assert.equal(warnings.length, 1);
-  assert.match(warnings[0]!, /is a still image, polled and passed on untouched: the asked size and quality are not applied/);
+  // The rate is the poller's own (fps: 10): only the quality goes unapplied.
+  assert.match(warnings[0]!, /is a still image, polled and passed on untouched: the asked quality is not applied/);
   assert.deepEqual([frames[0]!.width, frames[0]!.height], [48, 32]);
   assert.ok(new Set(frames.map((f) => f.jpeg.toString('base64'))).size >= 2, 'new pictures, not the first one repeated');
   assert.deepEqual(failed, []);
@@ -247,6 +248,42 @@ test('url() polling a still image that starts failing reports sink.failed()', as
   await source.start(sink);
   await waitFor(() => failed.length > 0, 10_000, 'sink.failed()');
   assert.match(String(failed[0]), /HTTP 500/);
+});
+
+/** A camera that answers a still-image GET with its headers and a few bytes, then nothing. */
+async function stallingSnapshot(t: TestContext) {
+  const closed: Array<Promise<void>> = [];
+  let sentHead = 0;
+  const { base } = await serve(t, (req, res) => {
+    closed.push(new Promise((resolve) => req.socket.once('close', () => resolve())));
+    res.writeHead(200, { 'content-type': 'image/jpeg', 'content-length': jpegs[0]!.length });
+    res.write(jpegs[0]!.subarray(0, 10), () => sentHead++);
+  });
+  return { target: `${base}/snapshot.jpg`, closed, sentHead: () => sentHead };
+}
+
+test('url() fails start() when a still image stops after its headers, and lets go of the socket', async (t) => {
+  const { target, closed } = await stallingSnapshot(t);
+  const source = url({ url: target, startTimeoutMs: 300, ffmpegPath: NO_FFMPEG });
+  t.after(() => source.stop());
+  await assert.rejects(source.start(collector().sink), (err: unknown) =>
+    isCamcastError(err, 'SOURCE_START_FAILED') && err.message === `${target}: no picture within 0.3 s`,
+  );
+  assert.equal(closed.length, 1);
+  await closed[0];
+});
+
+test('url().stop() while the first still-image answer stalls ends start() with CLOSED, not the timeout', async (t) => {
+  const { target, closed, sentHead } = await stallingSnapshot(t);
+  const source = url({ url: target, startTimeoutMs: 5000, ffmpegPath: NO_FFMPEG });
+  t.after(() => source.stop());
+  const starting = source.start(collector().sink);
+  starting.catch(() => {});
+  await waitFor(() => sentHead() === 1, 5000, 'the headers and the first bytes');
+  await sleep(100); // the client has them and waits for the rest
+  await source.stop();
+  await assert.rejects(starting, (err: unknown) => isCamcastError(err, 'CLOSED'));
+  await closed[0];
 });
 
 test('url().start() hands a Digest-protected URL with credentials to ffmpeg, which speaks Digest', async (t) => {

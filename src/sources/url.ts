@@ -1,7 +1,7 @@
 import { request as httpRequest, type ClientRequest, type IncomingMessage } from 'node:http';
 import { request as httpsRequest } from 'node:https';
 import { connect } from 'node:net';
-import { CamcastError, describeError } from '../errors.js';
+import { CamcastError, describeError, isCamcastError } from '../errors.js';
 import { silentLogger, type Logger } from '../logger.js';
 import { checkText } from '../option-checks.js';
 import type { EncodeOptions } from './encode-options.js';
@@ -193,7 +193,7 @@ class UrlSource implements Source {
       return false;
     }
     this.#logger.debug(`${this.description}: relaying its MJPEG without re-encoding`);
-    this.#tellUntouched('serves MJPEG, which is relayed untouched');
+    this.#tellUntouched('serves MJPEG, which is relayed untouched', false);
     const relay: MjpegRelay = new MjpegRelay({
       request,
       response,
@@ -212,18 +212,27 @@ class UrlSource implements Source {
     return true;
   }
 
-  /** Relayed and polled pictures are the upstream's own bytes: say so once rather than ignore the ask. */
-  #tellUntouched(how: string): void {
-    const { width, height, quality } = this.#options;
-    if (this.#toldUntouched || (width === undefined && height === undefined && quality === undefined)) return;
+  /**
+   * Relayed and polled pictures are the upstream's own bytes: say once which of the asked
+   * settings that leaves out, rather than ignore them. A poller sets its own rate; a relay cannot.
+   */
+  #tellUntouched(how: string, rateApplies: boolean): void {
+    const { width, height, quality, fps } = this.#options;
+    const unapplied = [
+      ...(width !== undefined || height !== undefined ? ['size'] : []),
+      ...(quality !== undefined ? ['quality'] : []),
+      ...(fps !== undefined && !rateApplies ? ['frame rate'] : []),
+    ];
+    if (this.#toldUntouched || unapplied.length === 0) return;
     this.#toldUntouched = true;
-    this.#logger.warn(`${this.description} ${how}: the asked size and quality are not applied (the upstream's own settings decide them)`);
+    const list = unapplied.length === 1 ? `${unapplied[0]} is` : `${unapplied.slice(0, -1).join(', ')} and ${unapplied.at(-1)} are`;
+    this.#logger.warn(`${this.description} ${how}: the asked ${list} not applied (the upstream's own settings decide)`);
   }
 
   /** A still-image URL: poll it at the asked rate (default 2 per second). */
   async #startPolling(target: URL, first: IncomingMessage, sink: FrameSink, timeoutMs: number, maxFrameBytes: number): Promise<boolean> {
     this.#logger.debug(`${this.description}: a still image; polling it`);
-    this.#tellUntouched('is a still image, polled and passed on untouched');
+    this.#tellUntouched('is a still image, polled and passed on untouched', true);
     const poller = new SnapshotPoller({
       get: async (signal) => (await openHttp(target, timeoutMs, signal)).response,
       sink,
@@ -237,7 +246,8 @@ class UrlSource implements Source {
       await poller.deliver(first);
     } catch (err) {
       await poller.stop();
-      throw new CamcastError('SOURCE_START_FAILED', describeError(err), { cause: err });
+      if (isCamcastError(err, 'CLOSED')) throw err;
+      throw new CamcastError('SOURCE_START_FAILED', `${this.description}: ${describeError(err)}`, { cause: err });
     }
     poller.start();
     return true;
