@@ -1,9 +1,5 @@
 import assert from 'node:assert/strict';
-import { execFileSync } from 'node:child_process';
-import { mkdtempSync, rmSync } from 'node:fs';
 import net from 'node:net';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { describe, test, type TestContext } from 'node:test';
 import sharp from 'sharp';
 import { isCamcastError } from './errors.js';
@@ -13,6 +9,7 @@ import { createServer, type StreamServerOptions } from './stream-server.js';
 import { delay, FakeSource, until } from './testing/fake-source.js';
 import { fetchBuffer, openMjpeg } from './testing/mjpeg-client.js';
 import { openStalledViewer } from './testing/stalled-viewer.js';
+import { makeClip } from './testing/test-clip.js';
 
 async function start(t: TestContext, options: StreamServerOptions) {
   const server = createServer({ host: '127.0.0.1', port: 0, ...options });
@@ -55,10 +52,7 @@ describe('StreamServer', () => {
   });
 
   test('GET /stream.mjpg sends a video file (made by ffmpeg here) to several viewers', async (t) => {
-    const dir = mkdtempSync(join(tmpdir(), 'camcast-file-'));
-    t.after(() => rmSync(dir, { recursive: true, force: true }));
-    const clip = join(dir, 'clip.mp4');
-    execFileSync(process.env.FFMPEG_PATH ?? 'ffmpeg', ['-hide_banner', '-loglevel', 'error', '-f', 'lavfi', '-i', 'testsrc=duration=2:size=176x144:rate=25', '-pix_fmt', 'yuv420p', clip]);
+    const { path: clip } = makeClip(t, { size: '176x144' });
     const { url } = await start(t, { source: clip });
     const clients = [1, 2, 3].map(() => watch(t, `${url}stream.mjpg`));
     for (const client of clients) {

@@ -1,26 +1,16 @@
 import assert from 'node:assert/strict';
-import { execFileSync } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync, unlinkSync } from 'node:fs';
+import { readFileSync, unlinkSync } from 'node:fs';
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { describe, test, type TestContext } from 'node:test';
 import { testPattern } from './sources/test-pattern.js';
 import { createServer, type StreamServerOptions } from './stream-server.js';
 import { until } from './testing/fake-source.js';
 import { fetchBuffer, openMjpeg } from './testing/mjpeg-client.js';
 import { pidsMatching } from './testing/processes.js';
+import { makeClip } from './testing/test-clip.js';
 
 const FAST_RETRY = [300, 600];
-
-function makeClip(t: TestContext, seconds = 4): { dir: string; path: string } {
-  const dir = mkdtempSync(join(tmpdir(), 'camcast-supervise-'));
-  t.after(() => rmSync(dir, { recursive: true, force: true }));
-  const path = join(dir, 'clip.mp4');
-  execFileSync(process.env.FFMPEG_PATH ?? 'ffmpeg', ['-hide_banner', '-loglevel', 'error', '-f', 'lavfi', '-i', `testsrc=duration=${seconds}:size=160x120:rate=25`, '-pix_fmt', 'yuv420p', path]);
-  return { dir, path };
-}
 
 async function start(t: TestContext, options: StreamServerOptions) {
   const server = createServer({ host: '127.0.0.1', port: 0, restartDelaysMs: FAST_RETRY, ...options });
@@ -41,7 +31,7 @@ async function statusOf(url: string) {
 
 describe('source supervision', () => {
   test('ffmpeg killed mid-stream: viewers stay connected, see "no signal", and live frames resume', async (t) => {
-    const { dir, path } = makeClip(t);
+    const { dir, path } = makeClip(t, { seconds: 4 });
     const { url, server } = await start(t, { source: path });
     const viewer = watch(t, `${url}stream.mjpg`);
     await viewer.waitForParts(5);
@@ -64,7 +54,7 @@ describe('source supervision', () => {
   });
 
   test('ffmpeg stopped with SIGSTOP is detected as stalled and replaced', async (t) => {
-    const { dir, path } = makeClip(t);
+    const { dir, path } = makeClip(t, { seconds: 4 });
     const { url, server } = await start(t, { source: path, stallTimeoutMs: 800 });
     const viewer = watch(t, `${url}stream.mjpg`);
     await viewer.waitForParts(3);
@@ -85,7 +75,7 @@ describe('source supervision', () => {
   });
 
   test('a file deleted while playing: the stream goes on, and a restart says the file is missing', async (t) => {
-    const { dir, path } = makeClip(t);
+    const { dir, path } = makeClip(t, { seconds: 4 });
     const { url, server } = await start(t, { source: path, restartDelaysMs: [200, 10_000] });
     const viewer = watch(t, `${url}stream.mjpg`);
     await viewer.waitForParts(3);
@@ -125,7 +115,7 @@ describe('source supervision', () => {
   });
 
   test('an ffmpeg-decoded HTTP upstream that ends is retried, not taken as the end of the stream', async (t) => {
-    const { path } = makeClip(t, 1);
+    const { path } = makeClip(t, { seconds: 1 });
     const clip = readFileSync(path);
     const upstream = http.createServer((_req, res) => res.writeHead(200, { 'Content-Type': 'video/mp4', 'Content-Length': clip.length }).end(clip));
     t.after(() => new Promise<void>((r) => upstream.close(() => r())));

@@ -10,6 +10,7 @@ import { jpegEncoder } from '../raster/encode-jpeg.js';
 import { fetchBuffer, openMjpeg } from '../testing/mjpeg-client.js';
 import { Notifier } from '../testing/notifier.js';
 import { pidsMatching } from '../testing/processes.js';
+import { makeClip } from '../testing/test-clip.js';
 
 const MAIN = fileURLToPath(new URL('./main.js', import.meta.url));
 
@@ -199,10 +200,7 @@ describe('camcast CLI', () => {
   });
 
   test('--stall-timeout 0 leaves a silent source alone: no watch of its own restarts its ffmpeg', async (t) => {
-    const dir = mkdtempSync(join(tmpdir(), 'camcast-cli-stall-'));
-    t.after(() => rmSync(dir, { recursive: true, force: true }));
-    const clip = join(dir, 'clip.mp4');
-    execFileSync(process.env.FFMPEG_PATH ?? 'ffmpeg', ['-hide_banner', '-loglevel', 'error', '-f', 'lavfi', '-i', 'testsrc=duration=2:size=160x120:rate=25', '-pix_fmt', 'yuv420p', clip]);
+    const { dir, path: clip } = makeClip(t);
     const r = run(t, ['--source', clip, '--port', '0', '--stall-timeout', '0']);
     const [, url] = await r.waitFor(/viewer page (http:\/\/127\.0\.0\.1:\d+\/)/);
     const viewer = openMjpeg(`${url}stream.mjpg`);

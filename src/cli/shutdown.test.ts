@@ -1,22 +1,17 @@
 import assert from 'node:assert/strict';
-import { execFileSync, spawn } from 'node:child_process';
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { spawn } from 'node:child_process';
 import { describe, test, type TestContext } from 'node:test';
 import { fileURLToPath } from 'node:url';
 import { until } from '../testing/fake-source.js';
 import { openMjpeg } from '../testing/mjpeg-client.js';
 import { pidsMatching } from '../testing/processes.js';
+import { makeClip } from '../testing/test-clip.js';
 
 const MAIN = fileURLToPath(new URL('./main.js', import.meta.url));
 
 /** Starts the CLI on a short clip with capture always on, so ffmpeg runs from the start. */
 async function startCli(t: TestContext) {
-  const dir = mkdtempSync(join(tmpdir(), 'camcast-shutdown-'));
-  t.after(() => rmSync(dir, { recursive: true, force: true }));
-  const clip = join(dir, 'clip.mp4');
-  execFileSync(process.env.FFMPEG_PATH ?? 'ffmpeg', ['-hide_banner', '-loglevel', 'error', '-f', 'lavfi', '-i', 'testsrc=duration=3:size=160x120:rate=25', '-pix_fmt', 'yuv420p', clip]);
+  const { dir, path: clip } = makeClip(t, { seconds: 3 });
   const child = spawn(process.execPath, [MAIN, '--source', clip, '--port', '0', '--idle-timeout', '0'], { stdio: ['ignore', 'ignore', 'pipe'] });
   t.after(() => child.kill('SIGKILL'));
   t.after(() => pidsMatching(dir).forEach((pid) => process.kill(pid, 'SIGKILL')));

@@ -43,8 +43,8 @@ export class MjpegViewer implements Subscriber, ScheduledWriter {
   readonly #meter = new RateMeter({ capacity: 64 });
   #pending: Frame | undefined;
   #inFlight = false;
-  /** performance.now() when the part in flight was written. */
-  #inFlightSince = 0;
+  /** What waitingMs() last saw in flight (#sent then) and since when: no clock read per write. */
+  #waitSeen = { sent: -1, at: 0 };
   #queued = false;
   #lastSeq = 0;
   #sent = 0;
@@ -87,9 +87,14 @@ export class MjpegViewer implements Subscriber, ScheduledWriter {
     this.#pending = undefined;
   }
 
-  /** How long the part in flight has waited for the kernel to take it; 0 with none in flight. */
+  /**
+   * How long the part in flight has been seen waiting for the kernel to take it, by the calls
+   * of this method (a sweep's); 0 with none in flight. It errs short by at most one sweep.
+   */
   waitingMs(now: number): number {
-    return this.#inFlight ? now - this.#inFlightSince : 0;
+    if (!this.#inFlight) return 0;
+    if (this.#waitSeen.sent !== this.#sent) this.#waitSeen = { sent: this.#sent, at: now };
+    return now - this.#waitSeen.at;
   }
 
   info(): ViewerInfo {
@@ -120,7 +125,6 @@ export class MjpegViewer implements Subscriber, ScheduledWriter {
     this.#sent++;
     this.#meter.record();
     this.#inFlight = true;
-    this.#inFlightSince = performance.now();
     // One write per part: the part is a single buffer shared with every other viewer.
     this.#res.write(this.#encoder.part(frame), this.#flushed);
     // res.write() corks the socket until the next tick to merge small writes. A part is one

@@ -108,7 +108,7 @@ export class StreamEndpoint extends TypedEmitter<StreamEndpointEvents> {
    * A viewer that stopped reading holds one part and no more (see MjpegViewer), but it holds a
    * viewer slot and a socket for as long as its peer acknowledges the kernel's probes, which a
    * suspended phone or a hostile client does forever. One timer for all viewers, checking a
-   * few times per timeout, so a cut comes between 1 and 1.25 timeouts after the last progress.
+   * few times per timeout, so a cut comes between 1 and 1.5 timeouts after the last progress.
    */
   #startSweeper(): void {
     if (this.#sweeper || this.#sendTimeoutMs <= 0) return;

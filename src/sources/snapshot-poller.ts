@@ -125,8 +125,7 @@ function readJpeg(response: IncomingMessage, maxBytes: number): Promise<Buffer> 
       }
     });
     response.once('error', reject);
-    response.once('aborted', () => reject(new Error('the answer was cut off')));
-    // destroy() without an error (stop()) emits neither of the above; a settled promise ignores it.
+    // A connection lost, or destroy() by a deadline or stop(); after 'end' it changes nothing.
     response.once('close', () => reject(new Error('the answer was cut off')));
     response.once('end', () => {
       const jpeg = Buffer.concat(chunks);
