@@ -1,8 +1,8 @@
 #!/usr/bin/env node
 // The test suite drives real clients (Chromium, Firefox, ffmpeg, OpenCV, GStreamer, VLC, aiohttp,
-// nginx, systemd-analyze). On a fresh Debian/Ubuntu machine run as root, this installs the
-// missing Debian packages so that `npm install && npm test` works as the README says; elsewhere
-// it names what to install.
+// Prometheus' Python client, nginx, systemd-analyze). On a fresh Debian/Ubuntu machine run as
+// root, this installs the missing Debian packages so that `npm install && npm test` works as the
+// README says; elsewhere it names what to install.
 import { spawnSync } from 'node:child_process';
 import { accessSync, constants } from 'node:fs';
 import { delimiter, join } from 'node:path';
@@ -32,6 +32,7 @@ const NEEDS = [
   { pkg: 'python3', ok: () => onPath('python3') },
   { pkg: 'python3-opencv', ok: () => succeeds(python(), ['-c', 'import cv2']) },
   { pkg: 'python3-aiohttp', ok: () => succeeds(python(), ['-c', 'import aiohttp']) },
+  { pkg: 'python3-prometheus-client', ok: () => succeeds(python(), ['-c', 'import prometheus_client']) },
   { pkg: 'gstreamer1.0-tools', ok: () => onPath('gst-launch-1.0') && onPath('gst-inspect-1.0') },
   { pkg: 'gstreamer1.0-plugins-good', ok: () => ['souphttpsrc', 'multipartdemux', 'jpegdec'].every(gstElement) },
   { pkg: 'gstreamer1.0-plugins-base', ok: () => gstElement('videoconvert') },

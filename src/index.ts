@@ -6,7 +6,7 @@
 export { createServer, StreamServer } from './stream-server.js';
 export type { StreamServerOptions, StreamServerEvents, ListenAddress } from './stream-server.js';
 
-export { stream, LiveStream, mjpeg, snapshot, status } from './live-stream.js';
+export { stream, LiveStream, mjpeg, snapshot, status, metrics } from './live-stream.js';
 export type { LiveStreamOptions, LiveStreamEvents, NodeHandler } from './live-stream.js';
 export { forFastify } from './adapters/fastify.js';
 export type { FastifyRequestLike, FastifyReplyLike } from './adapters/fastify.js';

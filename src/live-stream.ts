@@ -1,8 +1,10 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
+import type { Registry } from 'prom-client';
 import { Broadcaster } from './broadcaster.js';
 import { CamcastError, describeError } from './errors.js';
 import type { Frame } from './frame.js';
 import type { ViewerInfo } from './http/mjpeg-viewer.js';
+import { StreamMetrics } from './http/metrics.js';
 import { pathOf } from './http/request-path.js';
 import { sendError, sendJson, sendText } from './http/responses.js';
 import { serveSnapshot } from './http/snapshot.js';
@@ -57,18 +59,21 @@ export type LiveStreamEvents = {
 };
 
 /**
- * One capture and the request handlers that serve it: mount `mjpeg`, `snapshot` and `status`
- * on any node:http, Express or Fastify app (or several) and every viewer shares the capture.
+ * One capture and the request handlers that serve it: mount `mjpeg`, `snapshot`, `status` and
+ * `metrics` on any node:http, Express or Fastify app (or several) and every viewer shares the
+ * capture.
  * The handlers are bound, so `app.get('/cam', cam.mjpeg)` works as is.
  */
 export class LiveStream extends TypedEmitter<LiveStreamEvents> {
   readonly source: Source;
   readonly broadcaster: Broadcaster;
   readonly #endpoint: StreamEndpoint;
+  readonly #metrics: StreamMetrics;
   readonly #snapshotTimeoutMs: number;
   readonly #logger: Logger;
   readonly #startedAt = Date.now();
   readonly #version = packageVersion();
+  #snapshots = 0;
   #closing: Promise<void> | undefined;
 
   constructor(source: Source | string, options: LiveStreamOptions = {}) {
@@ -94,6 +99,13 @@ export class LiveStream extends TypedEmitter<LiveStreamEvents> {
       this.emit('viewer-left', viewer);
       this.emit('viewers', this.#endpoint.viewerCount);
     });
+    this.#metrics = new StreamMetrics({
+      broadcaster: this.broadcaster,
+      viewerCount: () => this.#endpoint.viewerCount,
+      totals: () => this.#endpoint.totals(),
+      snapshots: () => this.#snapshots,
+      version: this.#version,
+    });
     if (idleTimeoutMs <= 0 && options.captureAtOnce !== false) this.broadcaster.startCapture();
   }
 
@@ -112,13 +124,24 @@ export class LiveStream extends TypedEmitter<LiveStreamEvents> {
 
   /** GET: one JPEG of the newest frame; on an idle source it starts the capture and waits. */
   readonly snapshot: NodeHandler = (req, res) =>
-    this.#handle(req, res, () => void serveSnapshot(req, res, this.broadcaster, this.#snapshotTimeoutMs));
+    this.#handle(req, res, () => {
+      this.#snapshots++;
+      void serveSnapshot(req, res, this.broadcaster, this.#snapshotTimeoutMs);
+    });
 
   /** GET: the JSON of /api/status for this capture and its viewers. */
   readonly status: NodeHandler = (req, res) =>
     this.#handle(req, res, () =>
       sendJson(res, buildStatus({ broadcaster: this.broadcaster, viewers: this.#endpoint.viewers(), startedAt: this.#startedAt, version: this.#version })),
     );
+
+  /** GET: this capture and its viewers in Prometheus' text format, as at /metrics. */
+  readonly metrics: NodeHandler = (req, res) => this.#handle(req, res, () => void this.#metrics.serve(req, res));
+
+  /** The prom-client registry behind `metrics`, to merge into an app's own (`Registry.merge`). */
+  get metricsRegistry(): Registry {
+    return this.#metrics.registry;
+  }
 
   /**
    * Calls `onFrame` with every frame (live, or the "no signal" picture with `frame.noSignal`)
@@ -204,6 +227,11 @@ export function snapshot(live: LiveStream): NodeHandler {
 /** `app.get('/cam/status', status(cam))`: the same as `cam.status`. */
 export function status(live: LiveStream): NodeHandler {
   return liveStream(live, 'status').status;
+}
+
+/** `app.get('/metrics', metrics(cam))`: the same as `cam.metrics`. */
+export function metrics(live: LiveStream): NodeHandler {
+  return liveStream(live, 'metrics').metrics;
 }
 
 /** The viewer page tags its stream with `cid` so it can find its own delivery rate in the status. */

@@ -39,7 +39,7 @@ const basic = (user: string, pass: string) => `Basic ${Buffer.from(`${user}:${pa
 describe('access control', () => {
   test('--auth: every route needs Basic credentials except /api/health', async (t) => {
     const { url } = await start(t, { auth: { username: 'admin', password: 's3cret' } });
-    for (const path of ['', 'stream.mjpg', 'snapshot.jpg', 'api/status', '?action=stream', 'nope']) {
+    for (const path of ['', 'stream.mjpg', 'snapshot.jpg', 'api/status', 'metrics', '?action=stream', 'nope']) {
       const res = await fetchBuffer(`${url}${path}`);
       assert.equal(res.status, 401, path);
       assert.match(res.headers['www-authenticate']!, /^Basic realm="camcast"/);
@@ -48,6 +48,8 @@ describe('access control', () => {
     assert.equal(wrong.status, 401);
     const right = await fetchBuffer(`${url}api/status`, 'GET', { Authorization: basic('admin', 's3cret') });
     assert.equal(right.status, 200);
+    // Prometheus scrapes with the same credentials (basic_auth in its scrape config).
+    assert.equal((await fetchBuffer(`${url}metrics`, 'GET', { Authorization: basic('admin', 's3cret') })).status, 200);
     const health = await fetchBuffer(`${url}api/health`);
     assert.equal(health.status, 200);
   });

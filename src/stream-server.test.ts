@@ -128,6 +128,9 @@ describe('StreamServer', () => {
       await delay(10);
     }
     assert.equal(server.live.viewerCount, 1, 'the stalled viewer was cut');
+    const metrics = (await fetchBuffer(`${url}metrics`)).body.toString();
+    assert.match(metrics, /^camcast_streams_timed_out_total 1$/m, 'the cut is counted');
+    assert.match(metrics, /^camcast_streams_refused_total 1$/m);
     const before = live.parts.length;
     source.push(big);
     await live.waitForParts(before + 1);

@@ -1,4 +1,5 @@
 import type { ServerResponse } from 'node:http';
+import type { Socket } from 'node:net';
 import type { Subscriber } from '../broadcaster.js';
 import type { Frame } from '../frame.js';
 import { RateMeter } from '../rate-meter.js';
@@ -16,6 +17,8 @@ export interface ViewerInfo {
   readonly framesDropped: number;
   /** Bytes accepted by write() but not yet handed to the kernel: at most one part. */
   readonly pendingBytes: number;
+  /** Bytes written to this viewer's connection so far, response headers included. */
+  readonly bytesSent: number;
   /** True while a newer frame waits for its turn or for the part in flight to reach the kernel. */
   readonly framePending: boolean;
 }
@@ -38,6 +41,8 @@ export class MjpegViewer implements Subscriber, ScheduledWriter {
   /** Read once: socket.remoteAddress is a getpeername() system call each time, and the status lists every viewer. */
   readonly #remoteAddress: string | undefined;
   readonly #res: ServerResponse;
+  /** Kept for its byte count: a response lets go of its socket once it ends. */
+  readonly #socket: Socket | null;
   readonly #encoder: MultipartEncoder;
   readonly #scheduler: WriteScheduler | undefined;
   readonly #meter = new RateMeter({ capacity: 64 });
@@ -55,6 +60,7 @@ export class MjpegViewer implements Subscriber, ScheduledWriter {
     this.#res = res;
     this.#encoder = encoder;
     this.#scheduler = scheduler;
+    this.#socket = res.socket;
     this.#remoteAddress = res.socket?.remoteAddress;
     this.id = id;
     this.client = client;
@@ -107,6 +113,7 @@ export class MjpegViewer implements Subscriber, ScheduledWriter {
       framesSent: this.#sent,
       framesDropped: this.#dropped,
       pendingBytes: this.#res.writableLength,
+      bytesSent: this.#socket?.bytesWritten ?? 0,
       framePending: this.#pending !== undefined,
     };
   }

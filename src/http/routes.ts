@@ -9,13 +9,13 @@ import { corsOrigin } from './cors-origin.js';
 import { pathOf } from './request-path.js';
 import { NO_CACHE_HEADERS, sendJson, sendText } from './responses.js';
 
-type Route = 'page' | 'stream' | 'snapshot' | 'status' | 'health';
+type Route = 'page' | 'stream' | 'snapshot' | 'status' | 'metrics' | 'health';
 
 /**
  * Every URL camcast answers. Besides its own names it answers the URLs that people's tools
  * already use: the Flask recipe's /video_feed, mjpg-streamer's /?action=stream|snapshot
  * (OctoPrint, Mainsail, crowsnest), µStreamer's /stream, /snapshot and /state, and go2rtc's
- * /api/stream.mjpeg and /api/frame.jpeg.
+ * /api/stream.mjpeg and /api/frame.jpeg. /metrics is where Prometheus looks by default.
  */
 const ROUTES: ReadonlyMap<string, Route> = new Map([
   ['/', 'page'],
@@ -32,6 +32,7 @@ const ROUTES: ReadonlyMap<string, Route> = new Map([
   ['/api/status', 'status'],
   ['/state', 'status'],
   ['/api/health', 'health'],
+  ['/metrics', 'metrics'],
 ]);
 
 const ACTIONS: ReadonlyMap<string, Route> = new Map([
@@ -48,6 +49,7 @@ export interface RouteTargets {
   readonly mjpeg: Handler;
   readonly snapshot: Handler;
   readonly status: Handler;
+  readonly metrics: Handler;
   readonly broadcaster: { readonly state: SourceState };
 }
 
@@ -148,6 +150,9 @@ export class Routes {
         return;
       case 'status':
         this.#live.status(req, res);
+        return;
+      case 'metrics':
+        this.#live.metrics(req, res);
         return;
       case 'health': {
         const state = this.#live.broadcaster.state;

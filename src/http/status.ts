@@ -38,6 +38,7 @@ export function buildStatus({ broadcaster, viewers, startedAt, version }: Status
         framesSent: v.framesSent,
         framesDropped: v.framesDropped,
         pendingBytes: v.pendingBytes,
+        bytesSent: v.bytesSent,
         framePending: v.framePending,
       })),
     },

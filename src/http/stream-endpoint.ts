@@ -15,6 +15,20 @@ export interface StreamEndpointOptions {
   readonly sendTimeoutMs?: number;
 }
 
+/** What the streams of one endpoint have done since it was made, for /metrics. */
+export interface StreamTotals {
+  /** Streams opened. */
+  readonly opened: number;
+  /** Requests answered 503 because every viewer slot was taken. */
+  readonly refused: number;
+  /** Streams cut because their socket took nothing for sendTimeoutMs. */
+  readonly timedOut: number;
+  /** Frames, dropped frames and bytes of every stream, open or closed. */
+  readonly framesSent: number;
+  readonly framesDropped: number;
+  readonly bytesSent: number;
+}
+
 export type StreamEndpointEvents = {
   'viewer-joined': [viewer: ViewerInfo];
   /** With the viewer's final counts (frames sent and dropped). */
@@ -36,6 +50,11 @@ export class StreamEndpoint extends TypedEmitter<StreamEndpointEvents> {
   /** Runs while there are viewers: finds those whose socket has taken nothing for too long. */
   #sweeper: NodeJS.Timeout | undefined;
   #nextId = 1;
+  #opened = 0;
+  #refused = 0;
+  #timedOut = 0;
+  /** What closed streams did: counted when they leave, so a total never goes down. */
+  #closed = { framesSent: 0, framesDropped: 0, bytesSent: 0 };
 
   constructor({ broadcaster, maxViewers = 0, boundary, sendTimeoutMs = 30_000 }: StreamEndpointOptions) {
     super();
@@ -53,12 +72,20 @@ export class StreamEndpoint extends TypedEmitter<StreamEndpointEvents> {
     return [...this.#viewers.keys()].map((v) => v.info());
   }
 
+  /** Read on demand (a scrape), from counts the viewers keep anyway: nothing per write. */
+  totals(): StreamTotals {
+    const sum = { ...this.#closed };
+    for (const viewer of this.#viewers.keys()) addCounts(sum, viewer.info());
+    return { opened: this.#opened, refused: this.#refused, timedOut: this.#timedOut, ...sum };
+  }
+
   serve(req: IncomingMessage, res: ServerResponse, client?: string): void {
     // A framework may call this after an async step (a session lookup) during which the client
     // left: its 'close' has been emitted already and would never reach the listener below,
     // leaving a viewer that is never removed and keeps the capture running.
     if (res.destroyed || res.writableEnded) return;
     if (this.#maxViewers > 0 && this.#viewers.size >= this.#maxViewers) {
+      this.#refused++;
       sendText(res, 503, `camcast: all ${this.#maxViewers} viewer slots are taken; try again shortly`, { 'Retry-After': '5' });
       return;
     }
@@ -77,12 +104,15 @@ export class StreamEndpoint extends TypedEmitter<StreamEndpointEvents> {
     const viewer = new MjpegViewer(res, this.#encoder, { id: this.#nextId++, client, scheduler: this.#scheduler });
     const unsubscribe = this.#broadcaster.subscribe(viewer);
     this.#viewers.set(viewer, res);
+    this.#opened++;
     res.once('close', () => {
       unsubscribe();
       viewer.close();
       this.#viewers.delete(viewer);
       if (this.#viewers.size === 0) this.#stopSweeper();
-      this.emit('viewer-left', viewer.info());
+      const info = viewer.info();
+      addCounts(this.#closed, info);
+      this.emit('viewer-left', info);
     });
     this.#startSweeper();
     res.writeHead(200, head);
@@ -116,7 +146,9 @@ export class StreamEndpoint extends TypedEmitter<StreamEndpointEvents> {
     this.#sweeper = setInterval(() => {
       const now = performance.now();
       for (const [viewer, res] of this.#viewers) {
-        if (viewer.waitingMs(now) >= this.#sendTimeoutMs) res.destroy();
+        if (viewer.waitingMs(now) < this.#sendTimeoutMs) continue;
+        this.#timedOut++;
+        res.destroy();
       }
     }, every);
     // Ends with the last viewer; never the reason the process stays up.
@@ -127,4 +159,10 @@ export class StreamEndpoint extends TypedEmitter<StreamEndpointEvents> {
     clearInterval(this.#sweeper);
     this.#sweeper = undefined;
   }
+}
+
+function addCounts(sum: { framesSent: number; framesDropped: number; bytesSent: number }, viewer: ViewerInfo): void {
+  sum.framesSent += viewer.framesSent;
+  sum.framesDropped += viewer.framesDropped;
+  sum.bytesSent += viewer.bytesSent;
 }

@@ -26,7 +26,7 @@ export function requireCommand(command: string, debianPackage: string): string {
   return path;
 }
 
-const PYTHON_PACKAGES: Readonly<Record<string, string>> = { cv2: 'python3-opencv', aiohttp: 'python3-aiohttp' };
+const PYTHON_PACKAGES: Readonly<Record<string, string>> = { cv2: 'python3-opencv', aiohttp: 'python3-aiohttp', prometheus_client: 'python3-prometheus-client' };
 
 /**
  * Debian's Python, which has the Debian modules (cv2, aiohttp) that a pyenv or venv python3

@@ -211,3 +211,35 @@ export interface ResumingViewerResult {
 export function resumingViewer(t: TestContext, port: number, path: string, pauseSeconds: number): Promise<ResumingViewerResult> {
   return runJsonClient(t, debianPython(), ['-c', RESUMING_VIEWER, String(port), path, String(pauseSeconds)], { timeoutMs: pauseSeconds * 1000 + 20_000 });
 }
+
+const PROMETHEUS_PARSE = `
+import base64, json, sys, urllib.request
+from prometheus_client.parser import text_string_to_metric_families
+request = urllib.request.Request(sys.argv[1])
+if len(sys.argv) > 2:
+    request.add_header("Authorization", "Basic " + base64.b64encode(sys.argv[2].encode()).decode())
+with urllib.request.urlopen(request, timeout=10) as response:
+    content_type = response.headers["Content-Type"]
+    text = response.read().decode("utf-8")
+families = {}
+for family in text_string_to_metric_families(text):
+    families[family.name] = {
+        "type": family.type,
+        "help": family.documentation,
+        "samples": [[s.name, s.labels, s.value] for s in family.samples],
+    }
+print(json.dumps({"contentType": content_type, "families": families}))
+`;
+
+export interface PrometheusFamily {
+  readonly type: string;
+  readonly help: string;
+  /** [sample name, labels, value] */
+  readonly samples: [string, Record<string, string>, number][];
+}
+
+/** The Prometheus project's own Python client parses a /metrics page, as a scraper reads it. */
+export function prometheusParse(t: TestContext, url: string, credentials?: string): Promise<{ contentType: string; families: Record<string, PrometheusFamily> }> {
+  const args = ['-c', PROMETHEUS_PARSE, url, ...(credentials ? [credentials] : [])];
+  return runJsonClient(t, debianPython(['prometheus_client']), args, { timeoutMs: 20_000 });
+}

@@ -102,7 +102,8 @@ describe('the examples in docs/', () => {
         const res = await fetchBuffer(target);
         assert.equal(Number(res.headers['content-length']), res.body.length, path);
       } else {
-        assert.match(kind, /^(text\/html|application\/json)/, `${path} answers ${kind}`);
+        // Pages, JSON, and Prometheus' text format at /metrics.
+        assert.match(kind, /^(text\/html|application\/json|text\/plain; version=0\.0\.4)/, `${path} answers ${kind}`);
       }
     }
   });
