@@ -1,10 +1,10 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import type { Registry } from 'prom-client';
+import { Registry } from 'prom-client';
 import { Broadcaster } from './broadcaster.js';
 import { CamcastError, describeError } from './errors.js';
 import type { Frame } from './frame.js';
 import type { ViewerInfo } from './http/mjpeg-viewer.js';
-import { StreamMetrics } from './http/metrics.js';
+import { processMetrics, serveMetrics, StreamMetrics } from './http/metrics.js';
 import { pathOf } from './http/request-path.js';
 import { sendError, sendJson, sendText } from './http/responses.js';
 import { serveSnapshot } from './http/snapshot.js';
@@ -44,6 +44,11 @@ export interface LiveStreamOptions extends OpenSourceOptions {
    * first viewer. StreamServer passes false and starts the capture in listen().
    */
   readonly captureAtOnce?: boolean;
+  /**
+   * Also serve the process's CPU, memory and start time (`process_*`) at `metrics`, as
+   * createServer() does; `metricsRegistry` never holds them. Default false.
+   */
+  readonly processMetrics?: boolean;
   readonly logger?: Logger;
 }
 
@@ -69,6 +74,8 @@ export class LiveStream extends TypedEmitter<LiveStreamEvents> {
   readonly broadcaster: Broadcaster;
   readonly #endpoint: StreamEndpoint;
   readonly #metrics: StreamMetrics;
+  /** What `metrics` serves: this capture's registry, plus the process's with processMetrics. */
+  readonly #metricsPage: Registry;
   readonly #snapshotTimeoutMs: number;
   readonly #logger: Logger;
   readonly #startedAt = Date.now();
@@ -106,6 +113,7 @@ export class LiveStream extends TypedEmitter<LiveStreamEvents> {
       snapshots: () => this.#snapshots,
       version: this.#version,
     });
+    this.#metricsPage = options.processMetrics ? Registry.merge([this.#metrics.registry, processMetrics()]) : this.#metrics.registry;
     if (idleTimeoutMs <= 0 && options.captureAtOnce !== false) this.broadcaster.startCapture();
   }
 
@@ -136,9 +144,12 @@ export class LiveStream extends TypedEmitter<LiveStreamEvents> {
     );
 
   /** GET: this capture and its viewers in Prometheus' text format, as at /metrics. */
-  readonly metrics: NodeHandler = (req, res) => this.#handle(req, res, () => void this.#metrics.serve(req, res));
+  readonly metrics: NodeHandler = (req, res) =>
+    this.#handle(req, res, () => {
+      serveMetrics(req, res, this.#metricsPage).catch((error: unknown) => this.#failed(req, res, error));
+    });
 
-  /** The prom-client registry behind `metrics`, to merge into an app's own (`Registry.merge`). */
+  /** This capture's metrics (camcast_* only), to merge into an app's own (`Registry.merge`). */
   get metricsRegistry(): Registry {
     return this.#metrics.registry;
   }
@@ -199,10 +210,15 @@ export class LiveStream extends TypedEmitter<LiveStreamEvents> {
         serve();
       }
     } catch (error) {
-      this.#logger.error(`${req.method} ${pathOf(req.url)}: ${describeError(error)}`);
-      if (!res.headersSent) sendError(res, error);
-      else res.destroy();
+      this.#failed(req, res, error);
     }
+  }
+
+  /** A request that failed inside camcast: logged, and answered if nothing was sent yet. */
+  #failed(req: IncomingMessage, res: ServerResponse, error: unknown): void {
+    this.#logger.error(`${req.method} ${pathOf(req.url)}: ${describeError(error)}`);
+    if (!res.headersSent) sendError(res, error);
+    else res.destroy();
   }
 }
 

@@ -1,8 +1,10 @@
 import assert from 'node:assert/strict';
+import http from 'node:http';
 import net from 'node:net';
 import { describe, test, type TestContext } from 'node:test';
-import { collectDefaultMetrics, Registry } from 'prom-client';
+import { Registry } from 'prom-client';
 import sharp from 'sharp';
+import { processMetrics } from './http/metrics.js';
 import { stream } from './live-stream.js';
 import { push } from './sources/push.js';
 import { createServer, type StreamServerOptions } from './stream-server.js';
@@ -40,17 +42,27 @@ async function scrape(url: string): Promise<Map<string, number>> {
   return parseExposition(res.body.toString());
 }
 
-/** A stream read over a raw socket, counting every byte that arrives, headers included. */
-function rawViewer(t: TestContext, port: number) {
+/**
+ * A browser's way: the viewer page, then the stream on the same kept-alive connection, read
+ * over a raw socket that counts every byte of the stream's response, headers included.
+ */
+async function rawViewer(t: TestContext, port: number) {
   const socket = net.connect(port, '127.0.0.1');
   t.after(() => socket.destroy());
-  const viewer = { bytes: 0, text: '' };
-  socket.on('data', (chunk: Buffer) => {
-    viewer.bytes += chunk.length;
-    viewer.text += chunk.toString('latin1');
-  });
+  let received = '';
+  socket.on('data', (chunk: Buffer) => (received += chunk.toString('latin1')));
+  socket.write('GET / HTTP/1.1\r\nHost: camcast\r\n\r\n');
+  const pageBytes = () => {
+    const head = received.indexOf('\r\n\r\n');
+    const length = /\r\ncontent-length: (\d+)\r\n/i.exec(received.slice(0, head))?.[1];
+    return head >= 0 && length ? head + 4 + Number(length) : Infinity;
+  };
+  await until(() => received.length >= pageBytes(), 'the viewer page');
+  assert.equal(received.length, pageBytes(), 'the page and nothing more');
+  const page = received.length;
   socket.write('GET /stream.mjpg HTTP/1.1\r\nHost: camcast\r\n\r\n');
-  return { viewer, socket, parts: () => viewer.text.split('X-Frame-Seq:').length - 1 };
+  const stream = () => received.slice(page);
+  return { socket, bytes: () => stream().length, parts: () => stream().split('X-Frame-Seq:').length - 1 };
 }
 
 describe('GET /metrics', () => {
@@ -68,7 +80,7 @@ describe('GET /metrics', () => {
     assert.equal(idle.get('camcast_source_last_frame_timestamp_seconds'), 0);
     assert.match([...idle.keys()].find((k) => k.startsWith('camcast_info'))!, /^camcast_info\{version="\d+\.\d+\.\d+",source_kind="push"\}$/);
 
-    const raw = rawViewer(t, port);
+    const raw = await rawViewer(t, port);
     await until(() => server.live.viewerCount === 1, 'the viewer');
     for (let i = 0; i < 3; i++) {
       source.push(jpeg);
@@ -76,16 +88,16 @@ describe('GET /metrics', () => {
     }
     // Every byte written has arrived (nothing more is pushed): the count is exact.
     let live = await scrape(url);
-    for (let i = 0; i < 100 && live.get('camcast_stream_sent_bytes_total') !== raw.viewer.bytes; i++) {
+    for (let i = 0; i < 100 && live.get('camcast_streams_sent_bytes_total') !== raw.bytes(); i++) {
       await delay(20);
       live = await scrape(url);
     }
-    assert.equal(live.get('camcast_stream_sent_bytes_total'), raw.viewer.bytes, 'bytes sent = bytes the viewer received');
+    assert.equal(live.get('camcast_streams_sent_bytes_total'), raw.bytes(), "bytes sent = the stream's bytes the viewer received, not the page's");
     assert.equal(live.get('camcast_viewers'), 1);
     assert.equal(live.get('camcast_source_state{state="live"}'), 1);
     assert.equal(live.get('camcast_source_state{state="stopped"}'), 0);
     assert.equal(live.get('camcast_streams_opened_total'), 1);
-    assert.equal(live.get('camcast_stream_frames_sent_total'), 3);
+    assert.equal(live.get('camcast_streams_sent_frames_total'), 3);
     assert.equal(live.get('camcast_source_frames_total'), 3);
     assert.equal(live.get('camcast_source_width_pixels'), 64);
     assert.equal(live.get('camcast_source_height_pixels'), 48);
@@ -103,12 +115,13 @@ describe('GET /metrics', () => {
     const after = await scrape(url);
     assert.equal(after.get('camcast_viewers'), 0);
     assert.equal(after.get('camcast_streams_opened_total'), 1);
-    assert.equal(after.get('camcast_stream_frames_sent_total'), 3, 'a closed stream still counts');
-    assert.equal(after.get('camcast_stream_sent_bytes_total'), raw.viewer.bytes, 'and so do its bytes');
-    assert.equal(after.get('camcast_stream_frames_dropped_total'), 0);
+    assert.equal(after.get('camcast_streams_sent_frames_total'), 3, 'a closed stream still counts');
+    assert.equal(after.get('camcast_streams_sent_bytes_total'), raw.bytes(), 'and so do its bytes');
+    assert.equal(after.get('camcast_streams_dropped_frames_total'), 0);
     assert.ok(after.get('process_resident_memory_bytes')! > 0);
     assert.ok(after.get('process_cpu_seconds_total')! > 0);
-    assert.ok(Math.abs(after.get('process_start_time_seconds')! - performance.timeOrigin / 1000) < 1);
+    const started = Date.now() / 1000 - process.uptime();
+    assert.ok(Math.abs(after.get('process_start_time_seconds')! - started) < 2, 'the process start time');
   });
 
   test('shows a failing source as retrying, with its restarts', async (t) => {
@@ -126,17 +139,23 @@ describe('GET /metrics', () => {
     assert.equal(failing.get('camcast_source_state{state="live"}'), 0);
   });
 
-  test("a LiveStream's registry merges into an app's own that has prom-client's default metrics", async (t) => {
-    const cam = stream(push());
+  test("a LiveStream's registry merges into an app's own that has the process metrics; processMetrics adds them to cam.metrics", async (t) => {
+    const cam = stream(push(), { processMetrics: true });
     t.after(() => cam.close());
-    const app = new Registry();
-    collectDefaultMetrics({ register: app });
-    // Both would name process_cpu_seconds_total and the like if the LiveStream's had them.
+    // An app's registry with the standard process_* names, as prom-client's default metrics have.
+    const app = processMetrics();
     const merged = Registry.merge([app, cam.metricsRegistry]);
     const text = await merged.metrics();
     assert.match(text, /^camcast_viewers 0$/m);
     assert.match(text, /^camcast_source_state\{state="stopped"\} 1$/m);
     assert.equal(text.match(/^# TYPE process_cpu_seconds_total /gm)?.length, 1, 'the process metrics once, from the app');
+
+    const server = http.createServer(cam.metrics);
+    t.after(() => server.close());
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+    const page = parseExposition((await fetchBuffer(`http://127.0.0.1:${(server.address() as net.AddressInfo).port}/`)).body.toString());
+    assert.equal(page.get('camcast_viewers'), 0);
+    assert.ok(page.get('process_resident_memory_bytes')! > 0, 'cam.metrics has the process metrics');
   });
 
   test('HEAD /metrics has the headers and no body; other methods get 405', async (t) => {

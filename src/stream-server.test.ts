@@ -123,14 +123,19 @@ describe('StreamServer', () => {
     assert.equal((await fetchBuffer(`${url}stream.mjpg`)).status, 503, 'no slot left while the stalled viewer holds one');
     // Frames the stalled socket cannot take, until the server gives up on it (bounded).
     const big = await noisyJpeg(320, 240);
+    const sentBytes = async () => Number(/^camcast_streams_sent_bytes_total (\d+)$/m.exec((await fetchBuffer(`${url}metrics`)).body.toString())?.[1]);
+    let sentWhileStalled = 0;
     for (let i = 0; i < 500 && server.live.viewerCount === 2; i++) {
       source.push(big);
       await delay(10);
+      // Read while the stalled socket still buffers a part, which its destruction forgets.
+      if (i === 10) sentWhileStalled = await sentBytes();
     }
     assert.equal(server.live.viewerCount, 1, 'the stalled viewer was cut');
     const metrics = (await fetchBuffer(`${url}metrics`)).body.toString();
     assert.match(metrics, /^camcast_streams_timed_out_total 1$/m, 'the cut is counted');
     assert.match(metrics, /^camcast_streams_refused_total 1$/m);
+    assert.ok(sentWhileStalled > 0 && (await sentBytes()) >= sentWhileStalled, 'the bytes counter never goes down');
     const before = live.parts.length;
     source.push(big);
     await live.waitForParts(before + 1);

@@ -4,7 +4,6 @@ import type { AddressInfo, Socket } from 'node:net';
 import type { Broadcaster } from './broadcaster.js';
 import { LiveStream, type LiveStreamEvents, type LiveStreamOptions } from './live-stream.js';
 import { CamcastError, describeError } from './errors.js';
-import { addProcessMetrics } from './http/metrics.js';
 import { Routes } from './http/routes.js';
 import { corsOrigin } from './http/cors-origin.js';
 import type { Logger } from './logger.js';
@@ -89,9 +88,8 @@ export class StreamServer extends TypedEmitter<StreamServerEvents> {
     this.#http = options.tls ? createHttpsServer(serverOptions, options.tls, handle) : http.createServer(serverOptions, handle);
     // The capture and its handlers are a LiveStream, exactly as a library user mounts them;
     // this class only adds the viewer page, the URL aliases, access control and the socket.
-    this.live = new LiveStream(source, { ...options, captureAtOnce: false });
-    // This server's /metrics speaks for the whole process, which a LiveStream's does not.
-    addProcessMetrics(this.live.metricsRegistry);
+    // Its /metrics speaks for the process too: this server is usually the whole program.
+    this.live = new LiveStream(source, { ...options, captureAtOnce: false, processMetrics: options.processMetrics ?? true });
     this.source = this.live.source;
     this.broadcaster = this.live.broadcaster;
     for (const event of LIVE_EVENTS) {

@@ -2,7 +2,7 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 import { Counter, Gauge, Registry } from 'prom-client';
 import type { Broadcaster } from '../broadcaster.js';
 import type { SourceState } from '../source-runner.js';
-import { NO_CACHE_HEADERS, sendError } from './responses.js';
+import { NO_CACHE_HEADERS } from './responses.js';
 import type { StreamTotals } from './stream-endpoint.js';
 
 export interface StreamMetricsInput {
@@ -57,7 +57,7 @@ export class StreamMetrics {
     });
     counter('camcast_source_restarts_total', 'Times the source was restarted after failing or stalling.', () => status().restarts);
     counter('camcast_source_frames_total', 'Frames the source delivered ("no signal" pictures not counted).', () => status().frames);
-    gauge('camcast_source_fps', 'Frames per second the source delivered over the last 2 seconds.', () => status().fps);
+    gauge('camcast_source_frames_per_second', 'Frames per second the source delivered over the last 2 seconds.', () => status().fps);
     gauge(
       'camcast_source_last_frame_timestamp_seconds',
       'When the newest real frame was captured, in seconds since the epoch; 0 before the first.',
@@ -70,39 +70,35 @@ export class StreamMetrics {
     counter('camcast_streams_opened_total', 'MJPEG streams opened.', () => streams().opened);
     counter('camcast_streams_refused_total', 'MJPEG requests answered 503 because every viewer slot was taken.', () => streams().refused);
     counter('camcast_streams_timed_out_total', 'MJPEG streams cut because the viewer stopped reading.', () => streams().timedOut);
-    counter('camcast_stream_frames_sent_total', 'Frames written to MJPEG streams.', () => streams().framesSent);
+    counter('camcast_streams_sent_frames_total', 'Frames written to MJPEG streams.', () => streams().framesSent);
     counter(
-      'camcast_stream_frames_dropped_total',
+      'camcast_streams_dropped_frames_total',
       'Frames skipped for viewers slower than the source (each gets the newest frame instead).',
       () => streams().framesDropped,
     );
-    counter('camcast_stream_sent_bytes_total', 'Bytes written to MJPEG stream connections, headers included.', () => streams().bytesSent);
+    counter('camcast_streams_sent_bytes_total', 'Bytes of MJPEG streams (response headers included) handed to their connections.', () => streams().bytesSent);
     counter('camcast_snapshots_total', 'Snapshot requests.', snapshots);
-  }
-
-  /** The request handler: the exposition text, or 500 if a value could not be read. */
-  async serve(req: IncomingMessage, res: ServerResponse): Promise<void> {
-    let body: Buffer;
-    try {
-      body = Buffer.from(await this.registry.metrics());
-    } catch (error) {
-      if (!res.destroyed) sendError(res, error);
-      return;
-    }
-    if (res.destroyed) return;
-    res.writeHead(200, { 'Content-Type': this.registry.contentType, 'Content-Length': body.length, ...NO_CACHE_HEADERS });
-    res.end(req.method === 'HEAD' ? undefined : body);
   }
 }
 
+/** Answers with the exposition text of `registry`; rejects if a value cannot be read. */
+export async function serveMetrics(req: IncomingMessage, res: ServerResponse, registry: Registry): Promise<void> {
+  const body = Buffer.from(await registry.metrics());
+  // The scraper may have given up meanwhile.
+  if (res.destroyed) return;
+  res.writeHead(200, { 'Content-Type': registry.contentType, 'Content-Length': body.length, ...NO_CACHE_HEADERS });
+  res.end(req.method === 'HEAD' ? undefined : body);
+}
+
 /**
- * The process metrics the Prometheus conventions name, for a registry that a whole server owns
- * (StreamServer's /metrics). A LiveStream leaves them out of its own: an app that merges it into
- * a registry with prom-client's default metrics would collide on these names. Hand-made rather
- * than prom-client's collectDefaultMetrics(), which also starts an event-loop monitor and a GC
- * observer that nothing could ever stop.
+ * The process metrics the Prometheus conventions name, in a registry of their own, for the page
+ * of a server that speaks for its process (StreamServer's /metrics). A LiveStream's registry
+ * never has them: an app that merges it into one with prom-client's default metrics would
+ * collide on these names. Hand-made rather than prom-client's collectDefaultMetrics(), which
+ * also starts an event-loop monitor and a GC observer that nothing could ever stop.
  */
-export function addProcessMetrics(registry: Registry): void {
+export function processMetrics(): Registry {
+  const registry = new Registry();
   const { gauge, counter } = scraped(registry);
   counter('process_cpu_user_seconds_total', 'User CPU time spent in seconds.', () => process.cpuUsage().user / 1e6);
   counter('process_cpu_system_seconds_total', 'System CPU time spent in seconds.', () => process.cpuUsage().system / 1e6);
@@ -112,6 +108,7 @@ export function addProcessMetrics(registry: Registry): void {
   });
   gauge('process_resident_memory_bytes', 'Resident memory size in bytes.', () => process.memoryUsage.rss());
   gauge('process_start_time_seconds', 'Start time of the process since unix epoch in seconds.', () => performance.timeOrigin / 1000);
+  return registry;
 }
 
 /** Metrics whose values live elsewhere and are read when Prometheus scrapes. */

@@ -9,8 +9,9 @@ import { WriteScheduler } from './write-scheduler.js';
 /** Just enough of a ServerResponse: records each write and holds its callback. */
 class FakeResponse {
   readonly writes: { chunk: Buffer; done: (error?: Error | null) => void }[] = [];
-  readonly socket = null;
+  socket: { bytesWritten: number } | null = null;
   writableLength = 0;
+  destroyed = false;
   write(chunk: Buffer, done: (error?: Error | null) => void): boolean {
     this.writes.push({ chunk, done });
     return true;
@@ -75,5 +76,29 @@ describe('MjpegViewer', () => {
     v.frame(frame(6));
     assert.equal(res.writes.length, 1);
     assert.equal(v.info().framesDropped, 0);
+  });
+
+  test('a write called back after its socket was destroyed sends nothing more and counts nothing more', () => {
+    const { res, viewer: v } = viewer(new MultipartEncoder());
+    v.frame(frame(1));
+    v.frame(frame(2));
+    // What Node does when a socket is destroyed under a write: the callback, with no error.
+    res.destroyed = true;
+    res.writes[0]!.done(null);
+    assert.equal(res.writes.length, 1, 'no write to a destroyed response');
+    assert.deepEqual([v.info().framesSent, v.info().framePending], [1, false]);
+  });
+
+  test("bytesSent counts from the stream's start on its socket and never goes down", () => {
+    const res = new FakeResponse();
+    // A kept-alive connection that carried the viewer page first.
+    res.socket = { bytesWritten: 7000 };
+    const v = new MjpegViewer(res as unknown as ServerResponse, new MultipartEncoder(), { id: 1 });
+    assert.equal(v.info().bytesSent, 0);
+    res.socket.bytesWritten = 57_000;
+    assert.equal(v.info().bytesSent, 50_000);
+    // A destroyed socket drops what it still buffered from its count.
+    res.socket.bytesWritten = 20_000;
+    assert.equal(v.info().bytesSent, 50_000);
   });
 });

@@ -17,7 +17,7 @@ export interface ViewerInfo {
   readonly framesDropped: number;
   /** Bytes accepted by write() but not yet handed to the kernel: at most one part. */
   readonly pendingBytes: number;
-  /** Bytes written to this viewer's connection so far, response headers included. */
+  /** Bytes of this stream (its response headers included) handed to the connection so far. */
   readonly bytesSent: number;
   /** True while a newer frame waits for its turn or for the part in flight to reach the kernel. */
   readonly framePending: boolean;
@@ -43,6 +43,10 @@ export class MjpegViewer implements Subscriber, ScheduledWriter {
   readonly #res: ServerResponse;
   /** Kept for its byte count: a response lets go of its socket once it ends. */
   readonly #socket: Socket | null;
+  /** The socket's count when this stream began: a kept-alive connection may have served a page before. */
+  readonly #bytesBefore: number;
+  /** The most bytesSent ever reported: a destroyed socket forgets what it had buffered. */
+  #bytesSeen = 0;
   readonly #encoder: MultipartEncoder;
   readonly #scheduler: WriteScheduler | undefined;
   readonly #meter = new RateMeter({ capacity: 64 });
@@ -61,6 +65,7 @@ export class MjpegViewer implements Subscriber, ScheduledWriter {
     this.#encoder = encoder;
     this.#scheduler = scheduler;
     this.#socket = res.socket;
+    this.#bytesBefore = res.socket?.bytesWritten ?? 0;
     this.#remoteAddress = res.socket?.remoteAddress;
     this.id = id;
     this.client = client;
@@ -113,9 +118,16 @@ export class MjpegViewer implements Subscriber, ScheduledWriter {
       framesSent: this.#sent,
       framesDropped: this.#dropped,
       pendingBytes: this.#res.writableLength,
-      bytesSent: this.#socket?.bytesWritten ?? 0,
+      bytesSent: this.#bytesSent(),
       framePending: this.#pending !== undefined,
     };
+  }
+
+  /** Read on demand (a status or a scrape), never per write; it never goes down, as a counter must not. */
+  #bytesSent(): number {
+    const now = (this.#socket?.bytesWritten ?? this.#bytesBefore) - this.#bytesBefore;
+    this.#bytesSeen = Math.max(this.#bytesSeen, now);
+    return this.#bytesSeen;
   }
 
   #enqueue(): void {
@@ -146,7 +158,8 @@ export class MjpegViewer implements Subscriber, ScheduledWriter {
    */
   readonly #flushed = (error?: Error | null): void => {
     this.#inFlight = false;
-    if (error || this.#closed) {
+    // Destroying a socket calls back the write it cut short with no error.
+    if (error || this.#closed || this.#res.destroyed) {
       this.#pending = undefined;
       return;
     }

@@ -33,7 +33,7 @@ describe('Prometheus reads /metrics', () => {
       if (name.startsWith('camcast_') || name.startsWith('process_')) assert.match(family.type, /^(gauge|counter)$/, name);
     }
     // The parser names a counter without _total and its sample with it: typed as a counter.
-    for (const name of ['camcast_source_frames', 'camcast_streams_opened', 'camcast_stream_sent_bytes', 'process_cpu_seconds']) {
+    for (const name of ['camcast_source_frames', 'camcast_streams_opened', 'camcast_streams_sent_bytes', 'process_cpu_seconds']) {
       assert.equal(families[name]?.type, 'counter', name);
     }
     assert.equal(value('camcast_info', { source_kind: 'test' }), 1);
@@ -41,7 +41,7 @@ describe('Prometheus reads /metrics', () => {
     assert.equal(value('camcast_viewers'), 1);
     assert.equal(value('camcast_source_width_pixels'), 160);
     assert.ok(value('camcast_source_frames_total') >= 5);
-    assert.ok(value('camcast_stream_frames_sent_total') >= 5);
-    assert.ok(value('camcast_stream_sent_bytes_total') > 0);
+    assert.ok(value('camcast_streams_sent_frames_total') >= 5);
+    assert.ok(value('camcast_streams_sent_bytes_total') > 0);
   });
 });
