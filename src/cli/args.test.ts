@@ -12,6 +12,7 @@ describe('parseCliArgs', () => {
     assert.equal(o.loop, true);
     assert.equal(o.idleTimeoutMs, 10_000);
     assert.equal(o.stallTimeoutMs, 5_000);
+    assert.equal(o.startTimeoutMs, 10_000);
     assert.equal(o.maxViewers, 0);
     assert.equal(o.width, undefined);
     assert.equal(o.fps, undefined);
@@ -30,6 +31,8 @@ describe('parseCliArgs', () => {
     [['--host', '[::1]'], { host: '::1' }],
     [['--source', '/dev/video2'], { source: '/dev/video2' }],
     [['--max-viewers', '3'], { maxViewers: 3 }],
+    [['--start-timeout', '30'], { startTimeoutMs: 30_000 }],
+    [['--start-timeout', '2.5'], { startTimeoutMs: 2500 }],
     [['-q'], { logLevel: 'quiet' }],
     [['-v'], { logLevel: 'debug' }],
     [['--cors', '*'], { cors: '*' }],
@@ -67,6 +70,7 @@ describe('parseCliArgs', () => {
     [['--port', '-1'], /--port must be a whole number from 0 to 65535 \(got '-1'\)/],
     [['--max-viewers', '-1'], /--max-viewers must be a whole number/],
     [['--stall-timeout', '-5'], /--stall-timeout must be a number/],
+    [['--start-timeout', '0'], /--start-timeout must be a number from 1 to 3600/],
     [['--size', '-1x5'], /--size must be WIDTHxHEIGHT/],
     // A real flag where a value belongs is a forgotten value.
     [['--source', '--port', '80'], /^--source needs a value \(to give one that starts with a dash, write --source=-VALUE\); see camcast --help$/],

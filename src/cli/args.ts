@@ -15,6 +15,7 @@ export interface CliOptions {
   readonly loop: boolean;
   readonly idleTimeoutMs: number;
   readonly stallTimeoutMs: number;
+  readonly startTimeoutMs: number;
   readonly maxViewers: number;
   readonly cors: string | undefined;
   readonly auth: { readonly username: string; readonly password: string } | undefined;
@@ -40,6 +41,9 @@ Source
                        0 keeps capturing (default 10)
   --stall-timeout S    restart a source that sends no frame for S seconds;
                        0 disables (default 5)
+  --start-timeout S    give a camera, file or URL S seconds for its first
+                       frame before retrying (default 10; raise it for an
+                       IP camera with a long keyframe interval)
 
 Server
   --host ADDR          address to listen on (default 127.0.0.1; 0.0.0.0 for all)
@@ -60,7 +64,7 @@ Other
 Environment
   FFMPEG_PATH          the ffmpeg binary to use (else PATH, else @ffmpeg-installer/ffmpeg)
 
-URLs: /  /stream.mjpg  /snapshot.jpg  /api/status  (and /video_feed, /?action=stream, ...)`;
+URLs: /  /stream.mjpg  /snapshot.jpg  /api/status  /metrics  (and /video_feed, /?action=stream, ...)`;
 
 const OPTIONS = {
   help: { type: 'boolean', short: 'h' },
@@ -75,6 +79,7 @@ const OPTIONS = {
   'no-loop': { type: 'boolean' },
   'idle-timeout': { type: 'string' },
   'stall-timeout': { type: 'string' },
+  'start-timeout': { type: 'string' },
   'max-viewers': { type: 'string' },
   cors: { type: 'string' },
   auth: { type: 'string' },
@@ -108,6 +113,7 @@ export function parseCliArgs(argv: readonly string[]): CliOptions {
     loop: !(values['no-loop'] ?? false),
     idleTimeoutMs: parseNumber('--idle-timeout', values['idle-timeout'], 10, 0, 86_400, false) * 1000,
     stallTimeoutMs: parseNumber('--stall-timeout', values['stall-timeout'], 5, 0, 3600, false) * 1000,
+    startTimeoutMs: parseNumber('--start-timeout', values['start-timeout'], 10, 1, 3600, false) * 1000,
     maxViewers: parseNumber('--max-viewers', values['max-viewers'], 0, 0, 1_000_000),
     cors: values.cors === undefined ? undefined : corsOrigin(values.cors, '--cors'),
     auth: values.auth === undefined ? undefined : parseAuth(values.auth),

@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict';
 import { execFileSync, spawn, spawnSync } from 'node:child_process';
 import { chmodSync, existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import http from 'node:http';
 import net from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -197,6 +198,29 @@ describe('camcast CLI', () => {
     assert.match(r.stderr(), /SIGINT: shutting down/);
     assert.doesNotMatch(r.stderr(), /cannot reach|no answer/, 'the check was abandoned, not timed out');
     await closed;
+  });
+
+  test('--start-timeout sets how long a source may take to deliver its first frame', async (t) => {
+    // An MJPEG upstream that answers, starts a part and never finishes it.
+    const upstream = http.createServer((_req, res) => {
+      res.writeHead(200, { 'Content-Type': 'multipart/x-mixed-replace; boundary=frame' });
+      res.write('--frame\r\nContent-Type: image/jpeg\r\n');
+    });
+    t.after(() => {
+      upstream.closeAllConnections();
+      upstream.close();
+    });
+    await new Promise<void>((r) => upstream.listen(0, '127.0.0.1', r));
+    const source = `http://127.0.0.1:${(upstream.address() as net.AddressInfo).port}/stream`;
+    const r = run(t, ['--source', source, '--port', '0', '--start-timeout', '1.5']);
+    const [, url] = await r.waitFor(/viewer page (http:\/\/127\.0\.0\.1:\d+\/)/);
+    const viewer = openMjpeg(`${url}stream.mjpg`);
+    t.after(() => viewer.destroy());
+    await r.waitFor(/no frame within 1\.5 s/);
+    // The viewer stays connected and is shown the "no signal" picture meanwhile.
+    await viewer.waitForParts(1);
+    r.kill('SIGTERM');
+    assert.equal(await r.exited, 0);
   });
 
   test('--stall-timeout 0 leaves a silent source alone: no watch of its own restarts its ffmpeg', async (t) => {

@@ -53,7 +53,7 @@ async function main(argv: readonly string[]): Promise<number> {
   process.once('SIGTERM', () => stop('SIGTERM'));
 
   const encode = { width: options.width, height: options.height, fps: options.fps, quality: options.quality };
-  const { source, reason } = openSource(options.source, { ...encode, loop: options.loop, logger });
+  const { source, reason } = openSource(options.source, { ...encode, loop: options.loop, startTimeoutMs: options.startTimeoutMs, logger });
   // Sources find ffmpeg themselves when they start; resolving it here says which one at startup
   // and fails at once when it is missing.
   if (source.kind !== 'test' && source.kind !== 'push') {

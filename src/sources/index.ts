@@ -14,6 +14,8 @@ export interface OpenSourceOptions extends EncodeOptions {
   /** Play a file source in a loop (default) or once. */
   readonly loop?: boolean;
   readonly ffmpegPath?: string;
+  /** How long a camera, file or URL may take to deliver its first frame (default 10 s). */
+  readonly startTimeoutMs?: number;
   readonly logger?: Logger;
   /** Where `auto` looks for a camera (tests point it elsewhere). */
   readonly defaultCamera?: string;
