@@ -18,8 +18,8 @@ async function start(t: TestContext, options: StreamServerOptions) {
   return { server, url: address.url, port: address.port };
 }
 
-function watch(t: TestContext, url: string) {
-  const client = openMjpeg(url);
+function watch(t: TestContext, url: string, headers: Record<string, string> = {}) {
+  const client = openMjpeg(url, { headers });
   t.after(() => client.destroy());
   return client;
 }
@@ -307,11 +307,30 @@ describe('StreamServer', () => {
     await until(() => source.running, 'start');
     await Promise.all([server.close(), server.close()]);
     await client.closed;
+    assert.equal(client.sawCloseDelimiter(), true, 'each stream ended cleanly, not cut');
     assert.equal(source.running, false);
     await assert.rejects(fetchBuffer(url), /ECONNREFUSED/);
   });
 
-  test('when the source ends (file played once) the stream responses end', async (t) => {
+  test("a browser's <img> (Sec-Fetch-Dest: image) gets each next part's headers right after a frame; ?advance_headers overrides", async (t) => {
+    const source = push();
+    const { url } = await start(t, { source });
+    const jpeg = await sharp({ create: { width: 32, height: 24, channels: 3, background: '#c33' } }).jpeg().toBuffer();
+    const browser = watch(t, `${url}stream.mjpg`, { 'Sec-Fetch-Dest': 'image' });
+    const forcedOff = watch(t, `${url}stream.mjpg?advance_headers=0`, { 'Sec-Fetch-Dest': 'image' });
+    const forcedOn = watch(t, `${url}?action=stream&advance_headers=1`);
+    const tool = watch(t, `${url}stream.mjpg`);
+    await Promise.all([browser, forcedOff, forcedOn, tool].map((c) => c.response));
+    source.push(jpeg);
+    for (const [client, advance] of [[browser, true], [forcedOff, false], [forcedOn, true], [tool, false]] as const) {
+      const [part] = await client.waitForParts(1);
+      assert.deepEqual(part!.body, jpeg);
+      if (advance) assert.deepEqual(part!.headers, { 'content-type': 'image/jpeg' }, 'the headers went out before the frame was known');
+      else assert.equal(Number(part!.headers['content-length']), jpeg.length);
+    }
+  });
+
+  test('when the source ends (file played once) the stream responses end with the close delimiter', async (t) => {
     const source = new FakeSource();
     const { url } = await start(t, { source });
     const client = watch(t, `${url}stream.mjpg`);
@@ -321,6 +340,8 @@ describe('StreamServer', () => {
     await client.waitForParts(1);
     source.end();
     await client.closed;
+    assert.equal(client.sawCloseDelimiter(), true, 'the body ends as RFC 2046 says');
+    assert.equal(client.parts.length, 1, 'and the ending is no picture');
     const s = await status(url);
     assert.equal(s.source.state, 'ended');
   });

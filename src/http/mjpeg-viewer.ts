@@ -3,7 +3,7 @@ import type { Socket } from 'node:net';
 import type { Subscriber } from '../broadcaster.js';
 import type { Frame } from '../frame.js';
 import { RateMeter } from '../rate-meter.js';
-import type { MultipartEncoder } from './multipart-encoder.js';
+import type { PartEncoder } from './multipart-encoder.js';
 import type { ScheduledWriter, WriteScheduler } from './write-scheduler.js';
 
 export interface ViewerInfo {
@@ -47,7 +47,7 @@ export class MjpegViewer implements Subscriber, ScheduledWriter {
   readonly #bytesBefore: number;
   /** The most bytesSent ever reported: a destroyed socket forgets what it had buffered. */
   #bytesSeen = 0;
-  readonly #encoder: MultipartEncoder;
+  readonly #encoder: PartEncoder;
   readonly #scheduler: WriteScheduler | undefined;
   readonly #meter = new RateMeter({ capacity: 64 });
   #pending: Frame | undefined;
@@ -60,7 +60,7 @@ export class MjpegViewer implements Subscriber, ScheduledWriter {
   #dropped = 0;
   #closed = false;
 
-  constructor(res: ServerResponse, encoder: MultipartEncoder, { id, client, scheduler }: { id: number; client?: string; scheduler?: WriteScheduler }) {
+  constructor(res: ServerResponse, encoder: PartEncoder, { id, client, scheduler }: { id: number; client?: string; scheduler?: WriteScheduler }) {
     this.#res = res;
     this.#encoder = encoder;
     this.#scheduler = scheduler;
@@ -87,9 +87,11 @@ export class MjpegViewer implements Subscriber, ScheduledWriter {
     this.#write(frame);
   }
 
+  /** Ends the stream with the close delimiter, after the part in flight if there is one. */
   end(): void {
     this.close();
-    this.#res.end();
+    if (this.#res.destroyed || this.#res.writableEnded) return;
+    this.#res.end(this.#encoder.ending);
   }
 
   /** Forgets any pending frame; the response itself is owned by the HTTP layer. */

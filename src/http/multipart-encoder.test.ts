@@ -47,6 +47,23 @@ describe('MultipartEncoder', () => {
     }
   });
 
+  test('ending closes the body: an empty part, then the close delimiter (RFC 2046), whatever the chunking', () => {
+    const enc = new MultipartEncoder('b0');
+    assert.equal(enc.ending.toString(), 'Content-Length: 0\r\n\r\n\r\n--b0--\r\n');
+    const stream = Buffer.concat([enc.preamble, enc.part(frame(1, 50)), enc.ending]);
+    for (const step of [1, 3, stream.length]) {
+      const parser = new StrictMultipartParser('b0');
+      const parts = [];
+      for (let i = 0; i < stream.length; i += step) parts.push(...parser.push(stream.subarray(i, i + step)));
+      assert.equal(parts.length, 1, 'the empty part is no picture');
+      assert.equal(parser.closed, true, `chunk size ${step}`);
+    }
+    // Nothing may follow the close delimiter, and nothing but it may follow the empty part.
+    assert.throws(() => new StrictMultipartParser('b0').push(Buffer.concat([stream, enc.preamble])), /after the close delimiter/);
+    const noClose = Buffer.concat([enc.preamble, Buffer.from('Content-Length: 0\r\n\r\n\r\n--b0\r\n')]);
+    assert.throws(() => new StrictMultipartParser('b0').push(noClose), /expected/);
+  });
+
   test('the strict parser rejects a body shorter than its Content-Length', () => {
     const enc = new MultipartEncoder('x');
     const good = enc.part(frame(1, 20));

@@ -1,18 +1,35 @@
 import type { Frame } from '../frame.js';
 
+/** How one stream lays out its parts: MultipartEncoder, or AdvanceHeadersEncoder for browsers. */
+export interface PartEncoder {
+  readonly contentType: string;
+  /** Sent once right after the response headers. */
+  readonly preamble: Buffer;
+  /** One frame as a whole part, ending with what opens the next; built once, shared by viewers. */
+  part(frame: Frame): Buffer;
+  /** Sent when the stream ends: closes the part the last one opened, then the body. */
+  readonly ending: Buffer;
+}
+
 /**
  * Turns a frame into one complete multipart part, built once per frame and shared by every
- * viewer: the JPEG is copied once into the part, never once per viewer.
+ * viewer: the JPEG is copied once into the part, never once per viewer. Each part carries
+ * Content-Length (which ffmpeg, OpenCV and strict readers use), X-Timestamp and X-Frame-Seq.
  *
- * A part ends with the next boundary, not starts with it: Chromium shows a multipart image only
- * when the boundary after it arrives (miguelgrinberg/flask-video-streaming#74), so the boundary goes out
- * right behind each frame instead of waiting for the next one.
+ * A part ends with the next delimiter, not starts with it, so a reader learns that a frame is
+ * whole as soon as its last byte arrives instead of when the next frame comes.
  */
-export class MultipartEncoder {
+export class MultipartEncoder implements PartEncoder {
   readonly boundary: string;
   readonly contentType: string;
-  /** Sent once right after the response headers: the delimiter before the first part. */
+  /** The delimiter before the first part. */
   readonly preamble: Buffer;
+  /**
+   * Every part already ended with the next delimiter, so an empty part (no Content-Type: not a
+   * picture) comes before the close delimiter. Strict readers (aiohttp) then see a clean end
+   * instead of "Reading after EOF"; Chromium and Firefox keep showing the last picture.
+   */
+  readonly ending: Buffer;
   readonly #tail: Buffer;
   // Parts are keyed by frame so a slow viewer sending an older pending frame reuses its part;
   // a WeakMap lets each part go with its frame.
@@ -23,6 +40,7 @@ export class MultipartEncoder {
     this.contentType = `multipart/x-mixed-replace; boundary=${boundary}`;
     this.preamble = Buffer.from(`--${boundary}\r\n`);
     this.#tail = Buffer.from(`\r\n--${boundary}\r\n`);
+    this.ending = Buffer.from(`Content-Length: 0\r\n\r\n\r\n--${boundary}--\r\n`);
   }
 
   part(frame: Frame): Buffer {

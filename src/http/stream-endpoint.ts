@@ -2,7 +2,8 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Broadcaster } from '../broadcaster.js';
 import { TypedEmitter } from '../typed-emitter.js';
 import { MjpegViewer, type ViewerInfo } from './mjpeg-viewer.js';
-import { MultipartEncoder } from './multipart-encoder.js';
+import { AdvanceHeadersEncoder, wantsAdvanceHeaders } from './advance-headers-encoder.js';
+import { MultipartEncoder, type PartEncoder } from './multipart-encoder.js';
 import { WriteScheduler } from './write-scheduler.js';
 import { NO_CACHE_HEADERS, sendText } from './responses.js';
 
@@ -37,12 +38,14 @@ export type StreamEndpointEvents = {
 
 /**
  * Serves MJPEG streams of one broadcaster and keeps the list of its viewers (for the status
- * and the viewer limit). Every viewer shares one encoder, so each part is built once per frame.
+ * and the viewer limit). Every viewer shares one encoder per layout (MultipartEncoder, or
+ * AdvanceHeadersEncoder for a browser's <img>), so each part is built once per frame.
  */
 export class StreamEndpoint extends TypedEmitter<StreamEndpointEvents> {
   readonly #broadcaster: Broadcaster;
   readonly #maxViewers: number;
   readonly #encoder: MultipartEncoder;
+  readonly #browserEncoder: AdvanceHeadersEncoder;
   /** Shared by every viewer: a frame's writes go out in slices, so accept() keeps up. */
   readonly #scheduler = new WriteScheduler();
   readonly #viewers = new Map<MjpegViewer, ServerResponse>();
@@ -61,6 +64,7 @@ export class StreamEndpoint extends TypedEmitter<StreamEndpointEvents> {
     this.#broadcaster = broadcaster;
     this.#maxViewers = maxViewers;
     this.#encoder = new MultipartEncoder(boundary);
+    this.#browserEncoder = new AdvanceHeadersEncoder(boundary);
     this.#sendTimeoutMs = sendTimeoutMs;
   }
 
@@ -99,9 +103,10 @@ export class StreamEndpoint extends TypedEmitter<StreamEndpointEvents> {
       res.end();
       return;
     }
+    const encoder: PartEncoder = wantsAdvanceHeaders(req) ? this.#browserEncoder : this.#encoder;
     // Subscribe before anything is written: if the stream is closed this throws, and the caller
     // can still answer 503 instead of leaving a half-open stream counted as a viewer.
-    const viewer = new MjpegViewer(res, this.#encoder, { id: this.#nextId++, client, scheduler: this.#scheduler });
+    const viewer = new MjpegViewer(res, encoder, { id: this.#nextId++, client, scheduler: this.#scheduler });
     const unsubscribe = this.#broadcaster.subscribe(viewer);
     this.#viewers.set(viewer, res);
     this.#opened++;
@@ -117,7 +122,7 @@ export class StreamEndpoint extends TypedEmitter<StreamEndpointEvents> {
     this.#startSweeper();
     res.writeHead(200, head);
     res.socket?.setNoDelay(true);
-    res.write(this.#encoder.preamble);
+    res.write(encoder.preamble);
     this.emit('viewer-joined', viewer.info());
     // A newcomer sees the current picture at once instead of waiting for the next capture.
     const latest = this.#broadcaster.latest;

@@ -15,20 +15,23 @@ export interface MjpegClient {
   /** Resolves once `count` parts have arrived; rejects on a framing error, an early end or the timeout. */
   waitForParts(count: number, timeoutMs?: number): Promise<ReceivedPart[]>;
   readonly closed: Promise<void>;
+  /** True once the body's close delimiter arrived: the server ended the stream properly. */
+  sawCloseDelimiter(): boolean;
   pause(): void;
   resume(): void;
   destroy(): void;
 }
 
 /** Opens a stream URL and parses it strictly, keeping every part it receives (tests read few). */
-export function openMjpeg(url: string, { keepBodies = true }: { keepBodies?: boolean } = {}): MjpegClient {
+export function openMjpeg(url: string, { keepBodies = true, headers = {} }: { keepBodies?: boolean; headers?: Record<string, string> } = {}): MjpegClient {
   const parts: ReceivedPart[] = [];
   let failure: Error | undefined;
   let ended = false;
   const changes = new Notifier();
   const wake = () => changes.notify();
   let res: http.IncomingMessage | undefined;
-  const req = http.get(url, { agent: false });
+  let parser: StrictMultipartParser | undefined;
+  const req = http.get(url, { agent: false, headers });
   const response = new Promise<http.IncomingMessage>((resolve, reject) => {
     req.once('response', (r) => {
       res = r;
@@ -40,12 +43,13 @@ export function openMjpeg(url: string, { keepBodies = true }: { keepBodies?: boo
         wake();
         return;
       }
-      const parser = new StrictMultipartParser(boundary);
+      const strict = new StrictMultipartParser(boundary);
+      parser = strict;
       r.on('data', (chunk: Buffer) => {
         if (failure) return;
         try {
           const now = performance.now();
-          for (const part of parser.push(chunk)) {
+          for (const part of strict.push(chunk)) {
             parts.push({
               headers: part.headers,
               body: keepBodies ? part.body : Buffer.alloc(0),
@@ -92,6 +96,7 @@ export function openMjpeg(url: string, { keepBodies = true }: { keepBodies?: boo
         () => new Error(`only ${parts.length} of ${count} parts within ${timeoutMs} ms`),
       );
     },
+    sawCloseDelimiter: () => parser?.closed ?? false,
     pause: () => res?.pause(),
     resume: () => res?.resume(),
     destroy: () => req.destroy(),

@@ -76,6 +76,38 @@ export interface AiohttpPart {
   readonly tail: string;
 }
 
+// The same reader, to the end of a stream that ends (a file played once): MultipartReader.next()
+// returns None only after the close delimiter; a body cut short raises instead.
+const AIOHTTP_TO_END = `
+import asyncio, json, sys, aiohttp
+async def main(url):
+    pictures, empty, error = 0, 0, None
+    async with aiohttp.ClientSession(timeout=aiohttp.ClientTimeout(total=20)) as session:
+        async with session.get(url) as resp:
+            reader = aiohttp.MultipartReader.from_response(resp)
+            try:
+                while True:
+                    part = await reader.next()
+                    if part is None:
+                        break
+                    body = await part.read()
+                    if part.headers.get("Content-Type") == "image/jpeg" and body[:2] == b"\\xff\\xd8":
+                        pictures += 1
+                    elif len(body) == 0:
+                        empty += 1
+                    else:
+                        raise ValueError("a part that is neither a JPEG nor empty")
+            except Exception as e:
+                error = f"{type(e).__name__}: {e}"
+    print(json.dumps({"pictures": pictures, "empty": empty, "error": error}))
+asyncio.run(main(sys.argv[1]))
+`;
+
+/** Reads a stream with aiohttp.MultipartReader until it ends: whole pictures, empty parts, and the error it ended with, if any. */
+export function aiohttpReadToEnd(t: TestContext, url: string): Promise<{ pictures: number; empty: number; error: string | null }> {
+  return runJsonClient(t, debianPython(['aiohttp']), ['-c', AIOHTTP_TO_END, url], { timeoutMs: 25_000 });
+}
+
 /** Reads `count` parts with aiohttp.MultipartReader. */
 export function aiohttpReadParts(t: TestContext, url: string, count: number): Promise<{ contentType: string; parts: AiohttpPart[] }> {
   return runJsonClient(t, debianPython(['aiohttp']), ['-c', AIOHTTP_MULTIPART, url, String(count)], { timeoutMs: 25_000 });

@@ -2,7 +2,12 @@
  * A deliberately strict multipart/x-mixed-replace parser for tests. Lenient clients (ffmpeg,
  * OpenCV) forgive broken framing; browsers and aiohttp do not, so every byte is checked here:
  * the delimiter line, CRLF line ends, Content-Type, a Content-Length that matches the body, and
- * the CRLF + delimiter right after each body.
+ * the CRLF + delimiter right after each body. A stream may end with camcast's ending: an empty
+ * part of `Content-Length: 0` alone, then the close delimiter, then nothing at all.
+ *
+ * Parts with `Content-Type: image/jpeg` alone (the layout for browsers, whose headers go out
+ * before the frame is known) have no Content-Length: such a body ends at the next delimiter,
+ * and only the close delimiter may follow an empty one.
  */
 export interface StrictPart {
   readonly headers: Readonly<Record<string, string>>;
@@ -11,13 +16,23 @@ export interface StrictPart {
 
 export class StrictMultipartParser {
   readonly #delimiter: Buffer;
+  /** CRLF and the delimiter without its line end: where a body without Content-Length ends. */
+  readonly #bodyEnd: Buffer;
+  readonly #close: Buffer;
   #buffer: Buffer = Buffer.alloc(0);
-  #state: 'preamble' | 'headers' | 'body' | 'after-body' = 'preamble';
+  #state: 'preamble' | 'headers' | 'body' | 'after-body' | 'closing' | 'closed' = 'preamble';
   #headers: Record<string, string> = {};
   #length = 0;
 
   constructor(boundary: string) {
     this.#delimiter = Buffer.from(`--${boundary}\r\n`);
+    this.#close = Buffer.from(`\r\n--${boundary}--\r\n`);
+    this.#bodyEnd = Buffer.from(`\r\n--${boundary}`);
+  }
+
+  /** True once the close delimiter has arrived: the stream ended as it should. */
+  get closed(): boolean {
+    return this.#state === 'closed';
   }
 
   /** Returns the parts completed by this chunk; throws on the first framing error. */
@@ -25,6 +40,18 @@ export class StrictMultipartParser {
     this.#buffer = this.#buffer.length === 0 ? chunk : Buffer.concat([this.#buffer, chunk]);
     const parts: StrictPart[] = [];
     for (;;) {
+      if (this.#state === 'closed') {
+        if (this.#buffer.length > 0) throw this.#error('bytes after the close delimiter');
+        return parts;
+      }
+      if (this.#state === 'closing') {
+        const have = Math.min(this.#buffer.length, this.#close.length);
+        if (!this.#buffer.subarray(0, have).equals(this.#close.subarray(0, have))) throw this.#error(`expected ${JSON.stringify(this.#close.toString())}`);
+        if (have < this.#close.length) return parts;
+        this.#buffer = this.#buffer.subarray(this.#close.length);
+        this.#state = 'closed';
+        continue;
+      }
       if (this.#state === 'preamble' || this.#state === 'after-body') {
         const expected = this.#state === 'after-body' ? Buffer.concat([Buffer.from('\r\n'), this.#delimiter]) : this.#delimiter;
         if (this.#buffer.length < expected.length) {
@@ -47,21 +74,40 @@ export class StrictMultipartParser {
           if (!match || line.includes('\n')) throw this.#error(`malformed header line ${JSON.stringify(line)}`);
           this.#headers[match[1]!.toLowerCase()] = match[2]!;
         }
+        this.#buffer = this.#buffer.subarray(end + 4);
+        if (Object.keys(this.#headers).length === 1 && this.#headers['content-length'] === '0') {
+          // The empty part that only the close delimiter may follow.
+          this.#state = 'closing';
+          continue;
+        }
         if (this.#headers['content-type'] !== 'image/jpeg') throw this.#error(`Content-Type is ${this.#headers['content-type']}`);
+        if (Object.keys(this.#headers).length === 1) {
+          this.#length = -1;
+          this.#state = 'body';
+          continue;
+        }
         const length = Number(this.#headers['content-length']);
         if (!Number.isInteger(length) || length <= 0) throw this.#error(`bad Content-Length ${this.#headers['content-length']}`);
         this.#length = length;
-        this.#buffer = this.#buffer.subarray(end + 4);
         this.#state = 'body';
       }
       if (this.#state === 'body') {
-        if (this.#buffer.length < this.#length) return parts;
-        const body = Buffer.from(this.#buffer.subarray(0, this.#length));
+        let length = this.#length;
+        if (length < 0) {
+          length = this.#buffer.indexOf(this.#bodyEnd);
+          if (length < 0) return parts;
+          if (length === 0) {
+            this.#state = 'closing';
+            continue;
+          }
+        }
+        if (this.#buffer.length < length) return parts;
+        const body = Buffer.from(this.#buffer.subarray(0, length));
         if (body[0] !== 0xff || body[1] !== 0xd8 || body[body.length - 2] !== 0xff || body[body.length - 1] !== 0xd9) {
           throw this.#error('body is not a complete JPEG (FF D8 ... FF D9)');
         }
         parts.push({ headers: this.#headers, body });
-        this.#buffer = this.#buffer.subarray(this.#length);
+        this.#buffer = this.#buffer.subarray(length);
         this.#state = 'after-body';
       }
     }

@@ -1,0 +1,50 @@
+import type { IncomingMessage } from 'node:http';
+import type { Frame } from '../frame.js';
+import type { PartEncoder } from './multipart-encoder.js';
+
+/**
+ * The layout for a browser's <img>. Chromium shows a multipart part only when the headers of
+ * the part after it arrive (crbug.com/527446), so with MultipartEncoder's layout a browser shows
+ * every frame one frame late: 33 ms at 30 fps, but a whole interval for a slow source (a camera
+ * polled twice a second, a pipeline that pushes a frame now and then). Here each frame is
+ * followed at once by the next part's headers, and Chromium shows it. Those headers cannot say
+ * the next frame's Content-Length, X-Timestamp or X-Frame-Seq, which an <img> has no use for.
+ * µStreamer offers the same as ?advance_headers=1. Built once per frame, shared by viewers.
+ */
+export class AdvanceHeadersEncoder implements PartEncoder {
+  readonly contentType: string;
+  /** The delimiter and the headers of the first part. */
+  readonly preamble: Buffer;
+  /** The part opened after the last frame stays empty: the close delimiter follows. */
+  readonly ending: Buffer;
+  readonly #tail: Buffer;
+  // As in MultipartEncoder: keyed by frame, so a part goes with its frame.
+  readonly #parts = new WeakMap<Frame, Buffer>();
+
+  constructor(boundary = 'camcastframe') {
+    this.contentType = `multipart/x-mixed-replace; boundary=${boundary}`;
+    this.preamble = Buffer.from(`--${boundary}\r\nContent-Type: image/jpeg\r\n\r\n`);
+    this.#tail = Buffer.from(`\r\n--${boundary}\r\nContent-Type: image/jpeg\r\n\r\n`);
+    this.ending = Buffer.from(`\r\n--${boundary}--\r\n`);
+  }
+
+  part(frame: Frame): Buffer {
+    let part = this.#parts.get(frame);
+    if (!part) {
+      part = Buffer.concat([frame.jpeg, this.#tail]);
+      this.#parts.set(frame, part);
+    }
+    return part;
+  }
+}
+
+/**
+ * Whether a stream request gets AdvanceHeadersEncoder's layout: `?advance_headers=1` or `=0`
+ * (µStreamer's parameter) decides; otherwise a browser says it is loading an image with
+ * `Sec-Fetch-Dest: image` (Chromium, Firefox, Safari), which no MJPEG tool sends.
+ */
+export function wantsAdvanceHeaders(req: IncomingMessage): boolean {
+  const asked = /[?&]advance_headers=([^&#]*)/.exec(req.url ?? '')?.[1];
+  if (asked !== undefined) return /^(1|true|yes)$/i.test(asked);
+  return req.headers['sec-fetch-dest'] === 'image';
+}
