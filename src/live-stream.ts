@@ -25,6 +25,9 @@ import { packageVersion } from './version.js';
  */
 export type NodeHandler = (req: IncomingMessage, res: ServerResponse) => void;
 
+/** How long close() lets viewers take what was already sent before it cuts them. */
+const CLOSE_GRACE_MS = 1000;
+
 export interface LiveStreamOptions extends OpenSourceOptions {
   /** Stop capturing this long after the last viewer leaves; 0 = capture from now until close(). */
   readonly idleTimeoutMs?: number;
@@ -184,20 +187,31 @@ export class LiveStream extends TypedEmitter<LiveStreamEvents> {
 
   async #close(): Promise<void> {
     this.#endpoint.endAll();
-    await this.broadcaster.close();
+    // A viewer still taking its last part gets a moment to reach the closing delimiter, while
+    // the source stops.
+    await Promise.all([this.broadcaster.close(), this.#viewersGone(CLOSE_GRACE_MS)]);
     // Whatever did not end by itself (a stalled viewer) is cut now; each cut emits viewer-left.
     this.#endpoint.destroyAll();
-    if (this.#endpoint.viewerCount > 0) {
-      await new Promise<void>((resolve) => {
-        const check = () => {
-          if (this.#endpoint.viewerCount > 0) return;
-          this.#endpoint.off('viewer-left', check);
-          resolve();
-        };
-        this.#endpoint.on('viewer-left', check);
-      });
-    }
+    await this.#viewersGone();
     this.#logger.debug('live stream closed');
+  }
+
+  /** Resolves once no stream is open, or after `timeoutMs`. */
+  #viewersGone(timeoutMs = Infinity): Promise<void> {
+    if (this.#endpoint.viewerCount === 0) return Promise.resolve();
+    return new Promise<void>((resolve) => {
+      let timer: NodeJS.Timeout | undefined;
+      const done = () => {
+        clearTimeout(timer);
+        this.#endpoint.off('viewer-left', check);
+        resolve();
+      };
+      const check = () => {
+        if (this.#endpoint.viewerCount === 0) done();
+      };
+      this.#endpoint.on('viewer-left', check);
+      if (timeoutMs !== Infinity) timer = setTimeout(done, timeoutMs);
+    });
   }
 
   #handle(req: IncomingMessage, res: ServerResponse, serve: () => void): void {

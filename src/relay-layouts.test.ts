@@ -10,7 +10,7 @@ test("the relay's MultipartReader reads camcast's streams in both layouts to the
   const jpegs = await Promise.all(['red', 'green', 'blue'].map((background) => sharp({ create: { width: 16, height: 16, channels: 3, background } }).jpeg().toBuffer()));
   const frames = jpegs.map((jpeg, i) => ({ jpeg, seq: i + 1, capturedAt: 1_700_000_000_000 + i }));
   for (const encoder of [new MultipartEncoder('frame'), new AdvanceHeadersEncoder('frame')]) {
-    const data = Buffer.concat([encoder.preamble, ...frames.map((f) => encoder.part(f)), encoder.ending]);
+    const data = Buffer.concat([encoder.preamble, ...frames.map((f) => encoder.part(f)!), encoder.ending]);
     for (const step of [1, 7, data.length]) {
       const reader = new MultipartReader({ boundary: 'frame' });
       const bodies: Buffer[] = [];

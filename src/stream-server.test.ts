@@ -8,6 +8,7 @@ import { testPattern } from './sources/test-pattern.js';
 import { createServer, type StreamServerOptions } from './stream-server.js';
 import { delay, FakeSource, until } from './testing/fake-source.js';
 import { fetchBuffer, openMjpeg } from './testing/mjpeg-client.js';
+import { lateReader } from './testing/python-clients.js';
 import { openStalledViewer } from './testing/stalled-viewer.js';
 import { makeClip } from './testing/test-clip.js';
 
@@ -328,6 +329,22 @@ describe('StreamServer', () => {
       if (advance) assert.deepEqual(part!.headers, { 'content-type': 'image/jpeg' }, 'the headers went out before the frame was known');
       else assert.equal(Number(part!.headers['content-length']), jpeg.length);
     }
+  });
+
+  test('close() lets a viewer that is still reading take its last part and the closing delimiter', async (t) => {
+    const source = push();
+    const { server, port } = await start(t, { source });
+    // Bigger than the kernel's send buffer (4 MiB at most here): part of it waits in Node.
+    const big = await noisyJpeg(2600, 2000);
+    const reading = lateReader(t, port, '/stream.mjpg', 0.3);
+    await until(() => server.live.viewerCount === 1, 'the reader to connect');
+    source.push(big);
+    await until(() => server.live.viewers()[0]!.framesSent === 1, 'the part to be in flight');
+    const closing = server.close();
+    const { bytes, tail } = await reading;
+    await closing;
+    assert.ok(bytes > big.length, `the whole part arrived (${bytes} bytes)`);
+    assert.ok(tail.endsWith('\r\n--camcastframe--\r\n'), `the body ends with the closing delimiter: ${JSON.stringify(tail)}`);
   });
 
   test('when the source ends (file played once) the stream responses end with the close delimiter', async (t) => {

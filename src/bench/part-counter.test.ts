@@ -20,7 +20,7 @@ describe('PartCounter', () => {
   test('push() counts camcast parts and reads their timestamps however the bytes are split', () => {
     const enc = new MultipartEncoder();
     const frames = [frame(1, 0), frame(2, 5000), frame(3, 1)];
-    const stream = Buffer.concat([head(enc), enc.preamble, ...frames.map((f) => enc.part(f))]);
+    const stream = Buffer.concat([head(enc), enc.preamble, ...frames.map((f) => enc.part(f)!)]);
     for (const step of [1, 2, 3, 7, 100, 4096, stream.length]) {
       const { parts, counter } = feed(stream, step);
       assert.equal(counter.error, undefined, `step ${step}`);
@@ -32,7 +32,7 @@ describe('PartCounter', () => {
 
   test('push() flags a body that is not a whole JPEG and stops at a broken delimiter', () => {
     const enc = new MultipartEncoder('b');
-    const good = enc.part(frame(1, 10));
+    const good = enc.part(frame(1, 10))!;
     const notJpeg = Buffer.from(good.toString('latin1').replace('\xff\xd8', 'xx'), 'latin1');
     const { parts } = feed(Buffer.concat([head(enc), enc.preamble, notJpeg, good]), 5);
     assert.deepEqual(parts.map((p) => p.ok), [false, true]);

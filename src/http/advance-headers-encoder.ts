@@ -1,6 +1,6 @@
 import type { IncomingMessage } from 'node:http';
 import type { Frame } from '../frame.js';
-import type { PartEncoder } from './multipart-encoder.js';
+import { carriesDelimiter, delimiterMarker, type PartEncoder } from './multipart-encoder.js';
 
 /**
  * The layout for a browser's <img>. Chromium shows a multipart part only when the headers of
@@ -18,23 +18,26 @@ export class AdvanceHeadersEncoder implements PartEncoder {
   /** The part opened after the last frame stays empty: the close delimiter follows. */
   readonly ending: Buffer;
   readonly #tail: Buffer;
-  // As in MultipartEncoder: keyed by frame, so a part goes with its frame.
-  readonly #parts = new WeakMap<Frame, Buffer>();
+  readonly #marker: Buffer;
+  // As in MultipartEncoder: keyed by frame, so a part goes with its frame; null: not sendable.
+  readonly #parts = new WeakMap<Frame, Buffer | null>();
 
   constructor(boundary = 'camcastframe') {
     this.contentType = `multipart/x-mixed-replace; boundary=${boundary}`;
     this.preamble = Buffer.from(`--${boundary}\r\nContent-Type: image/jpeg\r\n\r\n`);
     this.#tail = Buffer.from(`\r\n--${boundary}\r\nContent-Type: image/jpeg\r\n\r\n`);
     this.ending = Buffer.from(`\r\n--${boundary}--\r\n`);
+    this.#marker = delimiterMarker(boundary);
   }
 
-  part(frame: Frame): Buffer {
+  part(frame: Frame): Buffer | undefined {
     let part = this.#parts.get(frame);
-    if (!part) {
-      part = Buffer.concat([frame.jpeg, this.#tail]);
+    if (part === undefined) {
+      // Here the delimiter is the only end a body has: a frame holding it cannot be sent.
+      part = carriesDelimiter(frame.jpeg, this.#marker) ? null : Buffer.concat([frame.jpeg, this.#tail]);
       this.#parts.set(frame, part);
     }
-    return part;
+    return part ?? undefined;
   }
 }
 
@@ -44,7 +47,12 @@ export class AdvanceHeadersEncoder implements PartEncoder {
  * `Sec-Fetch-Dest: image` (Chromium, Firefox, Safari), which no MJPEG tool sends.
  */
 export function wantsAdvanceHeaders(req: IncomingMessage): boolean {
-  const asked = /[?&]advance_headers=([^&#]*)/.exec(req.url ?? '')?.[1];
-  if (asked !== undefined) return /^(1|true|yes)$/i.test(asked);
+  let asked: string | null = null;
+  try {
+    asked = new URL(req.url ?? '/', 'http://camcast.invalid').searchParams.get('advance_headers');
+  } catch {
+    // A URL the routes could not read never gets here; anything else counts as not asked.
+  }
+  if (asked) return /^(1|true|yes)$/i.test(asked);
   return req.headers['sec-fetch-dest'] === 'image';
 }

@@ -78,6 +78,16 @@ describe('MjpegViewer', () => {
     assert.equal(v.info().framesDropped, 0);
   });
 
+  test('a frame without a part (its bytes hold the delimiter) is dropped and the next one goes out', () => {
+    const { res, viewer: v } = viewer(new MultipartEncoder());
+    const comment = Buffer.from('--camcastframe');
+    v.frame({ jpeg: Buffer.concat([Buffer.from([0xff, 0xd8, 0xff, 0xfe, 0, comment.length + 2]), comment, Buffer.from([0xff, 0xd9])]), seq: 1, capturedAt: 0 });
+    assert.equal(res.writes.length, 0);
+    v.frame(frame(2));
+    assert.equal(res.writes.length, 1);
+    assert.deepEqual([v.info().framesSent, v.info().framesDropped], [1, 1]);
+  });
+
   test('a write called back after its socket was destroyed sends nothing more and counts nothing more', () => {
     const { res, viewer: v } = viewer(new MultipartEncoder());
     v.frame(frame(1));

@@ -143,11 +143,17 @@ export class MjpegViewer implements Subscriber, ScheduledWriter {
 
   #write(frame: Frame): void {
     this.#lastSeq = frame.seq;
+    const part = this.#encoder.part(frame);
+    if (!part) {
+      // Its bytes hold the delimiter (see carriesDelimiter): the viewer keeps the picture it has.
+      this.#dropped++;
+      return;
+    }
     this.#sent++;
     this.#meter.record();
     this.#inFlight = true;
     // One write per part: the part is a single buffer shared with every other viewer.
-    this.#res.write(this.#encoder.part(frame), this.#flushed);
+    this.#res.write(part, this.#flushed);
     // res.write() corks the socket until the next tick to merge small writes. A part is one
     // write already; sending it now keeps it inside the scheduler's time slice.
     this.#res.socket?.uncork();

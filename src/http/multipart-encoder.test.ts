@@ -11,7 +11,7 @@ describe('MultipartEncoder', () => {
   test('part() builds headers, body and the next delimiter, in that order', () => {
     const enc = new MultipartEncoder('b0undary');
     const f = frame(7, 10);
-    const part = enc.part(f).toString('latin1');
+    const part = enc.part(f)!.toString('latin1');
     assert.equal(
       part,
       `Content-Type: image/jpeg\r\nContent-Length: 14\r\nX-Timestamp: ${(f.capturedAt / 1000).toFixed(6)}\r\nX-Frame-Seq: 7\r\n\r\n` +
@@ -27,14 +27,14 @@ describe('MultipartEncoder', () => {
   test('part() returns the same buffer for the same frame: built once, shared by all viewers', () => {
     const enc = new MultipartEncoder();
     const f = frame(1);
-    assert.equal(enc.part(f), enc.part(f));
+    assert.equal(enc.part(f), enc.part(f)!);
     assert.notEqual(enc.part(f), enc.part(frame(2)));
   });
 
   test('a stream of parts passes the strict parser whatever the chunking', () => {
     const enc = new MultipartEncoder();
     const frames = [frame(1, 50), frame(2, 3000), frame(3, 1)];
-    const stream = Buffer.concat([enc.preamble, ...frames.map((f) => enc.part(f))]);
+    const stream = Buffer.concat([enc.preamble, ...frames.map((f) => enc.part(f)!)]);
     for (const step of [1, 2, 7, 64, 1000, stream.length]) {
       const parser = new StrictMultipartParser(enc.boundary);
       const parts = [];
@@ -50,7 +50,7 @@ describe('MultipartEncoder', () => {
   test('ending closes the body: an empty part, then the close delimiter (RFC 2046), whatever the chunking', () => {
     const enc = new MultipartEncoder('b0');
     assert.equal(enc.ending.toString(), 'Content-Length: 0\r\n\r\n\r\n--b0--\r\n');
-    const stream = Buffer.concat([enc.preamble, enc.part(frame(1, 50)), enc.ending]);
+    const stream = Buffer.concat([enc.preamble, enc.part(frame(1, 50))!, enc.ending]);
     for (const step of [1, 3, stream.length]) {
       const parser = new StrictMultipartParser('b0');
       const parts = [];
@@ -66,7 +66,7 @@ describe('MultipartEncoder', () => {
 
   test('the strict parser rejects a body shorter than its Content-Length', () => {
     const enc = new MultipartEncoder('x');
-    const good = enc.part(frame(1, 20));
+    const good = enc.part(frame(1, 20))!;
     const broken = Buffer.from(good.toString('latin1').replace('Content-Length: 24', 'Content-Length: 23'), 'latin1');
     const parser = new StrictMultipartParser('x');
     assert.throws(() => parser.push(Buffer.concat([enc.preamble, broken])), /strict multipart/);

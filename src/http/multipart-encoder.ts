@@ -5,8 +5,11 @@ export interface PartEncoder {
   readonly contentType: string;
   /** Sent once right after the response headers. */
   readonly preamble: Buffer;
-  /** One frame as a whole part, ending with what opens the next; built once, shared by viewers. */
-  part(frame: Frame): Buffer;
+  /**
+   * One frame as a whole part, ending with what opens the next; built once, shared by viewers.
+   * Undefined for a frame whose bytes hold the delimiter (see carriesDelimiter): it cannot be sent.
+   */
+  part(frame: Frame): Buffer | undefined;
   /** Sent when the stream ends: closes the part the last one opened, then the body. */
   readonly ending: Buffer;
 }
@@ -31,9 +34,10 @@ export class MultipartEncoder implements PartEncoder {
    */
   readonly ending: Buffer;
   readonly #tail: Buffer;
+  readonly #marker: Buffer;
   // Parts are keyed by frame so a slow viewer sending an older pending frame reuses its part;
-  // a WeakMap lets each part go with its frame.
-  readonly #parts = new WeakMap<Frame, Buffer>();
+  // a WeakMap lets each part go with its frame. Null: the frame cannot be sent.
+  readonly #parts = new WeakMap<Frame, Buffer | null>();
 
   constructor(boundary = 'camcastframe') {
     this.boundary = boundary;
@@ -41,11 +45,16 @@ export class MultipartEncoder implements PartEncoder {
     this.preamble = Buffer.from(`--${boundary}\r\n`);
     this.#tail = Buffer.from(`\r\n--${boundary}\r\n`);
     this.ending = Buffer.from(`Content-Length: 0\r\n\r\n\r\n--${boundary}--\r\n`);
+    this.#marker = delimiterMarker(boundary);
   }
 
-  part(frame: Frame): Buffer {
+  part(frame: Frame): Buffer | undefined {
     let part = this.#parts.get(frame);
-    if (!part) {
+    if (part === undefined) {
+      if (carriesDelimiter(frame.jpeg, this.#marker)) {
+        this.#parts.set(frame, null);
+        return undefined;
+      }
       const head = Buffer.from(
         'Content-Type: image/jpeg\r\n' +
           `Content-Length: ${frame.jpeg.length}\r\n` +
@@ -56,6 +65,21 @@ export class MultipartEncoder implements PartEncoder {
       part = Buffer.concat([head, frame.jpeg, this.#tail]);
       this.#parts.set(frame, part);
     }
-    return part;
+    return part ?? undefined;
   }
+}
+
+/** What carriesDelimiter() looks for: the boundary with its dashes. */
+export function delimiterMarker(boundary: string): Buffer {
+  return Buffer.from(`--${boundary}`);
+}
+
+/**
+ * Whether a JPEG holds the delimiter somewhere in its bytes (a comment or metadata written by
+ * someone else's camera or code can hold anything). Browsers look for the delimiter even where
+ * a Content-Length says the body goes on, and parts without one end at it, so such a frame
+ * would be cut in two; it is dropped instead. One scan per frame, not per viewer.
+ */
+export function carriesDelimiter(jpeg: Buffer, marker: Buffer): boolean {
+  return jpeg.includes(marker);
 }

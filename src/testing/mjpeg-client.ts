@@ -96,7 +96,7 @@ export function openMjpeg(url: string, { keepBodies = true, headers = {} }: { ke
         () => new Error(`only ${parts.length} of ${count} parts within ${timeoutMs} ms`),
       );
     },
-    sawCloseDelimiter: () => parser?.closed ?? false,
+    sawCloseDelimiter: () => !failure && (parser?.closed ?? false),
     pause: () => res?.pause(),
     resume: () => res?.resume(),
     destroy: () => req.destroy(),

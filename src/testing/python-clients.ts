@@ -275,3 +275,27 @@ export function prometheusParse(t: TestContext, url: string, credentials?: strin
   const args = ['-c', PROMETHEUS_PARSE, url, ...(credentials ? [credentials] : [])];
   return runJsonClient(t, debianPython(['prometheus_client']), args, { timeoutMs: 20_000 });
 }
+
+// A viewer that stops reading for a while, then reads everything to the end of the body. Its
+// receive buffer is small (64 KiB), so a large part stays in flight on the server meanwhile.
+const LATE_READER = `
+import json, socket, sys, time
+s = socket.socket()
+s.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 65536)
+s.connect(("127.0.0.1", int(sys.argv[1])))
+s.sendall(b"GET " + sys.argv[2].encode() + b" HTTP/1.1\\r\\nHost: camcast\\r\\n\\r\\n")
+time.sleep(float(sys.argv[3]))
+chunks = []
+while True:
+    chunk = s.recv(1 << 20)
+    if not chunk:
+        break
+    chunks.append(chunk)
+data = b"".join(chunks)
+print(json.dumps({"bytes": len(data), "tail": data[-64:].decode("latin1")}))
+`;
+
+/** Connects, waits `pauseSeconds` without reading, then reads to the end: the body's size and its last 64 bytes. */
+export function lateReader(t: TestContext, port: number, path: string, pauseSeconds: number): Promise<{ bytes: number; tail: string }> {
+  return runJsonClient(t, debianPython(), ['-c', LATE_READER, String(port), path, String(pauseSeconds)], { timeoutMs: pauseSeconds * 1000 + 20_000 });
+}
