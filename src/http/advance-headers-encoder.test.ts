@@ -49,6 +49,8 @@ describe('wantsAdvanceHeaders', () => {
   const req = (url: string, headers: Record<string, string> = {}) => ({ url, headers }) as unknown as IncomingMessage;
   test('a browser loading an image gets them; MJPEG tools do not; ?advance_headers decides either way', () => {
     assert.equal(wantsAdvanceHeaders(req('/stream.mjpg', { 'sec-fetch-dest': 'image' })), true);
+    assert.equal(wantsAdvanceHeaders(req('/stream.mjpg', { 'sec-fetch-dest': 'document' })), true, 'the URL opened in a tab');
+    assert.equal(wantsAdvanceHeaders(req('/stream.mjpg', { 'sec-fetch-dest': 'iframe' })), true);
     assert.equal(wantsAdvanceHeaders(req('/stream.mjpg')), false, 'ffmpeg, OpenCV, VLC, curl');
     assert.equal(wantsAdvanceHeaders(req('/stream.mjpg', { 'sec-fetch-dest': 'empty' })), false, 'a page reading with fetch()');
     assert.equal(wantsAdvanceHeaders(req('/stream.mjpg?advance_headers=1')), true);

@@ -3,7 +3,8 @@ import type { Frame } from '../frame.js';
 import { carriesDelimiter, delimiterMarker, type PartEncoder } from './multipart-encoder.js';
 
 /**
- * The layout for a browser's <img>. Chromium shows a multipart part only when the headers of
+ * The layout for a browser that shows the stream (an <img>, or the stream's URL opened in a
+ * tab, which Chromium shows with the same machinery). Chromium shows a multipart part only when the headers of
  * the part after it arrive (crbug.com/527446), so with MultipartEncoder's layout a browser shows
  * every frame one frame late: 33 ms at 30 fps, but a whole interval for a slow source (a camera
  * polled twice a second, a pipeline that pushes a frame now and then). Here each frame is
@@ -42,9 +43,15 @@ export class AdvanceHeadersEncoder implements PartEncoder {
 }
 
 /**
+ * Where a browser shows what it loads (Fetch Metadata's Sec-Fetch-Dest). Not 'empty': a page's
+ * fetch() reads the bytes itself and may want each part's Content-Length.
+ */
+const SHOWN_BY_BROWSER: ReadonlySet<string> = new Set(['image', 'document', 'iframe', 'frame', 'embed', 'object']);
+
+/**
  * Whether a stream request gets AdvanceHeadersEncoder's layout: `?advance_headers=1` or `=0`
- * (µStreamer's parameter) decides; otherwise a browser says it is loading an image with
- * `Sec-Fetch-Dest: image` (Chromium, Firefox, Safari), which no MJPEG tool sends.
+ * (µStreamer's parameter) decides; otherwise a browser says it will show the stream with
+ * `Sec-Fetch-Dest` (Chromium, Firefox, Safari), which no MJPEG tool sends.
  */
 export function wantsAdvanceHeaders(req: IncomingMessage): boolean {
   let asked: string | null = null;
@@ -54,5 +61,6 @@ export function wantsAdvanceHeaders(req: IncomingMessage): boolean {
     // A URL the routes could not read never gets here; anything else counts as not asked.
   }
   if (asked) return /^(1|true|yes)$/i.test(asked);
-  return req.headers['sec-fetch-dest'] === 'image';
+  const dest = req.headers['sec-fetch-dest'];
+  return typeof dest === 'string' && SHOWN_BY_BROWSER.has(dest);
 }

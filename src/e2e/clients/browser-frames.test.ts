@@ -90,6 +90,18 @@ async function newestFrameShown(t: TestContext, tab: Tab): Promise<void> {
   await waitForColor(tab, 'green');
 }
 
+/** The same when the stream's URL itself is opened in a tab (Chromium shows it in an image document). */
+async function newestFrameShownInTab(t: TestContext, tab: Tab): Promise<void> {
+  const { server, source, url } = await serve(t);
+  // The document never finishes loading: goto() must not wait for it.
+  void tab.goto(`${url}stream.mjpg`).catch(() => {});
+  await until(() => source.running && server.live.viewerCount === 1, 'the tab to open the stream', 10_000);
+  source.emit(await picture('red'));
+  await waitForColor(tab, 'red', 10_000);
+  source.emit(await picture('green'));
+  await waitForColor(tab, 'green');
+}
+
 /**
  * A stream that ends (a file played once) leaves its last picture on screen, not a broken image,
  * in either layout: the browser's own, and the standard one it gets through a proxy.
@@ -115,7 +127,7 @@ async function lastPictureStays(t: TestContext, tab: Tab, path = '/stream.mjpg')
 const lastPictureStaysStandard = (t: TestContext, tab: Tab) => lastPictureStays(t, tab, '/stream.mjpg?advance_headers=0');
 
 describe('frames in browsers', () => {
-  test('Chromium shows each newest frame at once (the next part\'s headers follow it) and keeps the last one when the stream ends', async (t) => {
+  test("Chromium shows each newest frame at once, in an <img> or a tab (the next part's headers follow it), and keeps the last one when the stream ends", async (t) => {
     const chromium = await launchChromium();
     t.after(() => chromium.close());
     for (const check of [newestFrameShown, lastPictureStays, lastPictureStaysStandard]) {
@@ -123,6 +135,9 @@ describe('frames in browsers', () => {
       await check(t, { goto: (u) => page.goto(u), evaluate: (fn) => page.evaluate(fn), shot: () => page.locator('#cam').screenshot() });
       await page.close();
     }
+    const page = await chromium.browser.newPage();
+    await newestFrameShownInTab(t, { goto: (u) => page.goto(u, { waitUntil: 'commit' }), evaluate: (fn) => page.evaluate(fn), shot: () => page.locator('img').screenshot() });
+    await page.close();
   });
 
   test('Firefox shows each newest frame at once and keeps the last one when the stream ends', async (t) => {
