@@ -39,7 +39,8 @@ export type StreamEndpointEvents = {
 /**
  * Serves MJPEG streams of one broadcaster and keeps the list of its viewers (for the status
  * and the viewer limit). Every viewer shares one encoder per layout (MultipartEncoder, or
- * AdvanceHeadersEncoder for a browser's <img>), so each part is built once per frame.
+ * AdvanceHeadersEncoder for a browser that shows the stream), so each part is built once per
+ * frame.
  */
 export class StreamEndpoint extends TypedEmitter<StreamEndpointEvents> {
   readonly #broadcaster: Broadcaster;
