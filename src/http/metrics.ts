@@ -35,7 +35,7 @@ export class StreamMetrics {
     const { gauge, counter } = scraped(this.registry);
     const status = oncePerTick(() => broadcaster.status());
     const streams = oncePerTick(totals);
-    const kind = broadcaster.status().kind;
+    const kind = broadcaster.source.kind;
 
     new Gauge({
       name: 'camcast_info',

@@ -3,7 +3,7 @@ import type { Socket } from 'node:net';
 import type { Subscriber } from '../broadcaster.js';
 import type { Frame } from '../frame.js';
 import { RateMeter } from '../rate-meter.js';
-import type { PartEncoder } from './multipart-encoder.js';
+import type { PartEncoder } from './part-encoder.js';
 import type { ScheduledWriter, WriteScheduler } from './write-scheduler.js';
 
 export interface ViewerInfo {
@@ -145,7 +145,7 @@ export class MjpegViewer implements Subscriber, ScheduledWriter {
     this.#lastSeq = frame.seq;
     const part = this.#encoder.part(frame);
     if (!part) {
-      // Its bytes hold the delimiter (see carriesDelimiter): the viewer keeps the picture it has.
+      // Its bytes hold the delimiter (see PartEncoder.part): the viewer keeps the picture it has.
       this.#dropped++;
       return;
     }

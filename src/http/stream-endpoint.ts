@@ -3,7 +3,8 @@ import type { Broadcaster } from '../broadcaster.js';
 import { TypedEmitter } from '../typed-emitter.js';
 import { MjpegViewer, type ViewerInfo } from './mjpeg-viewer.js';
 import { AdvanceHeadersEncoder, wantsAdvanceHeaders } from './advance-headers-encoder.js';
-import { MultipartEncoder, type PartEncoder } from './multipart-encoder.js';
+import { MultipartEncoder } from './multipart-encoder.js';
+import type { PartEncoder } from './part-encoder.js';
 import { WriteScheduler } from './write-scheduler.js';
 import { NO_CACHE_HEADERS, sendText } from './responses.js';
 
