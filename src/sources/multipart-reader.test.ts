@@ -3,6 +3,8 @@ import assert from 'node:assert/strict';
 import sharp from 'sharp';
 import { MultipartReader, parseBoundary, type MultipartPart } from './multipart-reader.js';
 import { seededRandom } from '../testing/seeded-random.js';
+import { AdvanceHeadersEncoder } from '../http/advance-headers-encoder.js';
+import { MultipartEncoder } from '../http/multipart-encoder.js';
 
 
 async function jpeg(width: number, background: string): Promise<Buffer> {
@@ -198,4 +200,18 @@ test('parseBoundary() reads plain, quoted and dashed boundaries of multipart typ
 
 test('new MultipartReader() throws a RangeError for an empty boundary', () => {
   assert.throws(() => new MultipartReader({ boundary: '' }), RangeError);
+});
+
+test("push() reads camcast's own streams to their close in both layouts: every frame, the closing empty part neither a frame nor bad", () => {
+  for (const encoder of [new MultipartEncoder(), new AdvanceHeadersEncoder()]) {
+    const stream = Buffer.concat([
+      encoder.preamble,
+      ...jpegs.map((jpeg, i) => encoder.part({ jpeg, seq: i + 1, capturedAt: 1 })!),
+      encoder.ending,
+    ]);
+    const reader = new MultipartReader({ boundary: encoder.boundary });
+    const parts = feedAll(reader, [stream], 10_000);
+    assert.deepEqual(parts.map((p, i) => p.body.equals(jpegs[i]!)), [true, true, true], encoder.constructor.name);
+    assert.deepEqual([reader.stats.parts, reader.stats.badParts, reader.stats.emptyParts], [3, 0, 1], encoder.constructor.name);
+  }
 });

@@ -28,8 +28,14 @@ export interface MultipartReaderStats {
   /** Bytes outside any delimiter, header or returned body (preamble, junk, skipped parts). */
   readonly skippedBytes: number;
   readonly oversizeParts: number;
-  /** Parts dropped for a header block past maxHeaderBytes or an empty body. */
+  /** Parts dropped for a header block past maxHeaderBytes. */
   readonly badParts: number;
+  /**
+   * Parts with an empty body, skipped: nothing is wrong with them. A stream may end with one
+   * (camcast's closing part), and a server that sends each next part's headers ahead of its
+   * frame (µStreamer's advance_headers, camcast to browsers) leaves one before its close.
+   */
+  readonly emptyParts: number;
   readonly bufferedBytes: number;
 }
 
@@ -71,6 +77,7 @@ export class MultipartReader {
   #skippedBytes = 0;
   #oversizeParts = 0;
   #badParts = 0;
+  #emptyParts = 0;
 
   constructor({ boundary, maxPartBytes = 16 * 1024 * 1024, maxHeaderBytes = 16 * 1024 }: MultipartReaderOptions) {
     if (boundary === '') throw new RangeError('multipart boundary must not be empty');
@@ -86,6 +93,7 @@ export class MultipartReader {
       skippedBytes: this.#skippedBytes,
       oversizeParts: this.#oversizeParts,
       badParts: this.#badParts,
+      emptyParts: this.#emptyParts,
       bufferedBytes: this.#end - this.#start,
     };
   }
@@ -215,7 +223,7 @@ export class MultipartReader {
 
   #emit(body: Buffer, parts: MultipartPart[]): void {
     if (body.length === 0) {
-      this.#badParts++;
+      this.#emptyParts++;
       return;
     }
     // A copy: #buf is reused for the next part.
