@@ -1,5 +1,6 @@
 import http from 'node:http';
 import { setTimeout as sleep } from 'node:timers/promises';
+import type { BenchPicture } from './bench-source.js';
 import { Child, type Reply } from './ipc.js';
 import { cpuTimes, listenOverflows, machineBusyPercent, nofileFor } from './machine.js';
 import { LatencyHistogram, median, round, type SparseHistogram } from './stats.js';
@@ -7,9 +8,8 @@ import { LatencyHistogram, median, round, type SparseHistogram } from './stats.j
 export type ServerKind = 'camcast' | 'reference';
 
 export interface FanoutOptions {
-  readonly jpegPath: string;
-  readonly jpegBytes: number;
-  readonly fps: number;
+  /** What both servers send; its fps is the rate every viewer should get. */
+  readonly picture: BenchPicture;
   /** Viewers are opened evenly over this time, as in the issue's measurements (2 s). */
   readonly rampMs: number;
   /** Time after the ramp before the measurement window opens. */
@@ -56,8 +56,14 @@ export interface FanoutPoint {
   readonly lateNoFrame: number;
   readonly framesPublished: number;
   readonly writesPerFrame: number;
-  /** Distinct buffers of at least the JPEG's size handed to res.write() per published frame. */
+  /** Distinct buffers of part size (512 bytes or more) handed to res.write() per published frame. */
   readonly partBuffersPerFrame: number;
+  /** What the server says it sent ('test pattern 640x480 @ 30 fps'): the chosen picture, or the run is wrong. */
+  readonly description: string | null;
+  /** Size of the newest frame the server sent, read from its JPEG ('1280x720'): what the source really made. */
+  readonly frameSize: string | null;
+  /** Bytes received per part, on average over the window (headers included). */
+  readonly partBytesMean: number;
   readonly loadCpuPercent: number;
   readonly machineBusyPercent: number;
   /** Machine CPU not used by the server or the load processes (other work, kernel softirq). */
@@ -106,6 +112,8 @@ interface ServerReport extends Reply {
   frames: number;
   writes: number;
   partBuffers: number;
+  frameSize: string | null;
+  description: string;
   rss: { now: number; peak: number; samples: number[] };
   arrayBuffers: number[];
   loopDelayMaxMs: number;
@@ -116,10 +124,11 @@ const SERVER_MODULE = new URL('./server-child.js', import.meta.url);
 const LOAD_MODULE = new URL('./load-child.js', import.meta.url);
 const MB = 1024 * 1024;
 
-export function startServer(kind: ServerKind, jpegPath: string, fps: number, sockets: number): Child {
+export function startServer(kind: ServerKind, picture: BenchPicture, sockets: number): Child {
   // BENCH_SERVER_NODE_ARGS passes Node flags to the server only, e.g. '--cpu-prof --cpu-prof-dir=prof'.
   const execArgv = process.env.BENCH_SERVER_NODE_ARGS?.split(' ').filter(Boolean) ?? [];
-  return new Child(`${kind} server`, SERVER_MODULE, [kind, jpegPath, String(fps)], { nofile: nofileFor(sockets + 256), execArgv });
+  const args = [kind, picture.jpegPath, String(picture.fps), picture.source, String(picture.width), String(picture.height)];
+  return new Child(`${kind} server`, SERVER_MODULE, args, { nofile: nofileFor(sockets + 256), execArgv });
 }
 
 export function startLoad(index: number, sockets: number): Child {
@@ -128,7 +137,7 @@ export function startLoad(index: number, sockets: number): Child {
 
 /** One server, N viewers from separate load processes, one measurement window. */
 export async function runFanoutPoint(kind: ServerKind, viewers: number, o: FanoutOptions): Promise<FanoutPoint> {
-  const server = startServer(kind, o.jpegPath, o.fps, viewers + o.lateViewers);
+  const server = startServer(kind, o.picture, viewers + o.lateViewers);
   const loads: Child[] = [];
   const overflows0 = listenOverflows();
   try {
@@ -208,6 +217,9 @@ function summarize(
     framesPublished: server.frames,
     writesPerFrame: round(server.writes / frames, 1),
     partBuffersPerFrame: round(server.partBuffers / frames, 2),
+    description: server.description,
+    frameSize: server.frameSize,
+    partBytesMean: round(loads.reduce((s, l) => s + l.bytes, 0) / Math.max(1, fps.reduce((a, b) => a + b, 0) * seconds), 0),
     loadCpuPercent: round(loads.reduce((s, l) => s + l.cpuPercent, 0), 0),
     machineBusyPercent: round(machine.busy, 0),
     otherBusyPercent: round(machine.busy - server.cpuPercent - loads.reduce((s, l) => s + l.cpuPercent, 0), 0),
@@ -221,7 +233,7 @@ function failed(kind: ServerKind, viewers: number, failure: string): FanoutPoint
     fpsMedian: NaN, fpsMin: NaN, fpsMean: NaN, starved: NaN, mbPerSec: NaN, serverCpuPercent: NaN, serverRssMb: NaN, serverRssPeakMb: NaN,
     arrayBuffersMb: NaN, serverLoopDelayMaxMs: NaN, ttffMedianMs: NaN, ttffMaxMs: NaN, noFirstFrame: NaN, latencyP50Ms: NaN,
     latencyP99Ms: NaN, latencyMaxMs: NaN, badFrames: NaN, disconnects: NaN, errors: {}, statusMaxMs: NaN, statusFailures: NaN,
-    lateTtffMaxMs: NaN, lateNoFrame: NaN, framesPublished: NaN, writesPerFrame: NaN, partBuffersPerFrame: NaN, loadCpuPercent: NaN,
+    lateTtffMaxMs: NaN, lateNoFrame: NaN, framesPublished: NaN, writesPerFrame: NaN, partBuffersPerFrame: NaN, description: null, frameSize: null, partBytesMean: NaN, loadCpuPercent: NaN,
     machineBusyPercent: NaN, otherBusyPercent: NaN, listenOverflows: NaN, serverLoopDelayMaxSinceStartMs: NaN,
   };
 }

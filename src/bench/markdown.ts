@@ -4,6 +4,9 @@ import { SATURATED_VIEWERS } from './args.js';
 /** BENCHMARKS.md: the figures of one full run, with how they were taken. */
 export function markdown(r: BenchResults): string {
   const m = r.machine;
+  // Only a full run is written here, and a full run pushes the issue's picture (isFullRun).
+  const fixture = r.fixture;
+  if (!fixture) throw new Error('BENCHMARKS.md records runs of the pushed JPEG only');
   const s = r.settings as { seconds: number; fps: number; stalledSeconds: number; encodeSeconds: number; encodeRounds?: number; rampMs: number; settleMs: number; repeat: number };
   const tj = r.encode.map((e) => ('command' in e.tjbench ? e.tjbench.command : undefined)).filter(Boolean);
   return `# camcast benchmarks
@@ -14,9 +17,11 @@ run the bench again. The raw figures are in \`bench/results/latest.json\`.
 ## How to run
 
 \`\`\`sh
-npm run bench                                  # everything, about 7 minutes; rewrites this file
+npm run bench                                  # everything, about ${Math.round(r.durationSeconds / 60)} minutes; rewrites this file
 npm run bench -- --quick                       # 1, 16, 256 viewers, short windows (bench/results/partial.json)
 npm run bench -- --scenario fanout --viewers 1792,3072 --seconds 10
+npm run bench -- --scenario fanout,stalled --source test --size 1920x1080    # the live test pattern at 1080p
+npm run bench -- --scenario fanout --source /dev/video0 --viewers 1,16,256  # or a file or a URL
 npm run bench -- --scenario stalled            # or encode; --server camcast to skip the reference
 npm run bench -- --help
 \`\`\`
@@ -42,8 +47,8 @@ server nor the load processes during each window (kernel network work shows ther
 viewers from 2 load processes (raw \`net\` sockets, one shared read buffer, a Content-Length
 multipart counter that keeps no bytes), spread evenly over ${s.rampMs / 1000} s. After
 ${s.settleMs / 1000} s more it measures for ${s.seconds} s. Both servers send the same
-${r.fixture.width}x${r.fixture.height} JPEG of ${r.fixture.jpegBytes} bytes (quality ${r.fixture.quality};
-${r.fixture.partBytes} bytes per multipart part) at ${s.fps} fps from the same drift-free clock, each
+${fixture.width}x${fixture.height} JPEG of ${fixture.jpegBytes} bytes (quality ${fixture.quality};
+${fixture.partBytes} bytes per multipart part) at ${s.fps} fps from the same drift-free clock, each
 frame with a fresh \`X-Timestamp\`:
 
 - **camcast**: \`createServer()\` with a \`push()\` source fed the JPEG (\`src/bench/server-child.ts\`),

@@ -9,13 +9,15 @@ import os from 'node:os';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { fileURLToPath } from 'node:url';
-import { isFullRun, parseBenchArgs, SATURATED_VIEWERS, USAGE, type BenchOptions } from './args.js';
+import { isFullRun, isIssuePicture, ISSUE_PICTURE, parseBenchArgs, PUSH, SATURATED_VIEWERS, USAGE, type BenchOptions } from './args.js';
+import { checkLiveSource, pushDescription, type BenchPicture } from './bench-source.js';
 import { runEncode, type EncodeResult } from './encode.js';
 import { medianRun, runFanoutPoint, type FanoutPoint } from './fanout.js';
-import { fixture, FIXTURE_QUALITY } from './fixture.js';
+import { fixture, fixtureRaster, FIXTURE_QUALITY } from './fixture.js';
 import { cpuTimes, machineBusyPercent, machineInfo, type MachineInfo } from './machine.js';
 import { MultipartEncoder } from '../http/multipart-encoder.js';
-import { encodeTable, fanoutTable, sourcesTable, stalledTable, targetsTable, type BenchResults } from './report.js';
+import { encodeJpeg } from '../raster/encode-jpeg.js';
+import { cell, encodeTable, fanoutTable, sourcesTable, stalledTable, targetsTable, type BenchResults } from './report.js';
 import { runStalled, type StalledResult } from './stalled.js';
 import { markdown } from './markdown.js';
 
@@ -50,13 +52,32 @@ async function main(o: BenchOptions): Promise<number> {
   const machine: MachineInfo = machineInfo();
   const tmpDir = mkdtempSync(join(os.tmpdir(), 'camcast-bench-'));
   try {
-    const [width, height] = [1280, 720];
-    const fx = await fixture(width, height, 50_000);
-    const jpegPath = join(tmpDir, 'fixture.jpg');
-    writeFileSync(jpegPath, fx.jpeg);
-    // The fixture is a picture sharp made: it holds no delimiter, so it always has a part.
-    const partBytes = new MultipartEncoder().part({ jpeg: fx.jpeg, seq: 1, capturedAt: Date.now() })!.length;
-    log(`fixture: ${width}x${height} JPEG of ${fx.jpeg.length} bytes (quality ${FIXTURE_QUALITY}); ${machine.cpus} CPUs, ${machine.cpuModel}, node ${machine.node}, open files ${machine.openFiles.soft}`);
+    const { width, height } = o;
+    const live = o.source !== PUSH;
+    const picture: BenchPicture = { source: o.source, jpegPath: join(tmpDir, 'fixture.jpg'), width, height, fps: o.fps };
+    // First, so a typo is one line at once, before any picture is built or server started.
+    let description = '';
+    if (live) {
+      try {
+        description = await checkLiveSource(picture);
+      } catch (error) {
+        log(`--source ${o.source}: ${error instanceof Error ? error.message : String(error)}`);
+        return 2;
+      }
+    }
+    // The grain that makes a 720p frame about 50 KB, as a camera's, is kept at every size (and
+    // by the encode scenario), so a larger picture costs what a camera's larger picture would.
+    const fx = !live || o.scenarios.includes('encode') ? await fixture(1280, 720, 50_000) : undefined;
+    let pushed: BenchResults['fixture'] = null;
+    if (fx && !live) {
+      const jpeg = width === 1280 && height === 720 ? fx.jpeg : await encodeJpeg(fixtureRaster(width, height, fx.grain), FIXTURE_QUALITY);
+      writeFileSync(picture.jpegPath, jpeg);
+      // The fixture is a picture the encoder made: it holds no delimiter, so it always has a part.
+      const partBytes = new MultipartEncoder().part({ jpeg, seq: 1, capturedAt: Date.now() })!.length;
+      pushed = { width, height, jpegBytes: jpeg.length, partBytes, quality: FIXTURE_QUALITY };
+      description = pushDescription(picture, jpeg.length);
+    }
+    log(`source: ${description}${live ? '' : ` (quality ${FIXTURE_QUALITY})`}; ${machine.cpus} CPUs, ${machine.cpuModel}, node ${machine.node}, open files ${machine.openFiles.soft}`);
 
     const fanout: FanoutPoint[] = [];
     if (o.scenarios.includes('fanout')) {
@@ -71,7 +92,7 @@ async function main(o: BenchOptions): Promise<number> {
             await waitForQuiet(machine.cpus);
             log(`fan-out: ${kind}, ${n} viewers, ${o.seconds} s${repeats > 1 ? `, run ${r + 1} of ${repeats}` : ''}...`);
             const point = await runFanoutPoint(kind, n, {
-              jpegPath, jpegBytes: fx.jpeg.length, fps: o.fps, rampMs: 2000, settleMs: 1000, seconds: o.seconds,
+              picture, rampMs: 2000, settleMs: 1000, seconds: o.seconds,
               loadProcesses: 2, lateViewers: 8, cpus: machine.cpus, log,
             });
             runs.get(kind)!.push(point);
@@ -80,7 +101,16 @@ async function main(o: BenchOptions): Promise<number> {
         }
         for (const kind of o.servers) fanout.push(medianRun(runs.get(kind)!));
       }
-      process.stdout.write(`\nFan-out (${width}x${height}, ${fx.jpeg.length} B JPEG, ${o.fps} fps, ${o.seconds} s window)\n${fanoutTable(fanout)}\n`);
+      // What each server really sent, read back from its frames (a camera may not honour --size),
+      // and named by the server itself when that is not the picture asked for.
+      const sentLine = o.servers
+        .map((kind) => {
+          const sent = fanout.find((p) => p.server === kind && !p.failure);
+          const other = sent?.description && sent.description !== description ? ` from ${sent.description}` : '';
+          return `${kind} sent ${sent?.frameSize ?? 'no frame'}${other}, ${sent ? cell(sent.partBytesMean, 0) : '-'} B per part`;
+        })
+        .join(', ');
+      process.stdout.write(`\nFan-out (${description}; ${sentLine}; ${o.seconds} s window)\n${fanoutTable(fanout)}\n`);
     }
 
     const stalled: StalledResult[] = [];
@@ -88,7 +118,7 @@ async function main(o: BenchOptions): Promise<number> {
       for (const kind of o.servers) {
         await waitForQuiet(machine.cpus);
         log(`stalled: ${kind}, 100 stalled + 50 live viewers, ${o.stalledSeconds} s...`);
-        stalled.push(await runStalled(kind, { jpegPath, partBytes, fps: o.fps, stalled: 100, live: 50, seconds: o.stalledSeconds, baselineSeconds: o.quick ? 2 : 5, log }));
+        stalled.push(await runStalled(kind, { picture, ...(pushed ? { partBytes: pushed.partBytes } : {}), stalled: 100, live: 50, seconds: o.stalledSeconds, baselineSeconds: o.quick ? 2 : 5, log }));
       }
       process.stdout.write(`\nStalled viewers (100 stalled, 50 live, ${o.stalledSeconds} s)\n${stalledTable(stalled)}\n`);
     }
@@ -96,7 +126,7 @@ async function main(o: BenchOptions): Promise<number> {
     let encode: EncodeResult[] = [];
     if (o.scenarios.includes('encode')) {
       await waitForQuiet(machine.cpus);
-      encode = await runEncode({ sizes: [[1280, 720], [1920, 1080]], grain: fx.grain, seconds: o.encodeSeconds, rounds: encodeRounds, fps: o.fps, tmpDir, log });
+      encode = await runEncode({ sizes: [[1280, 720], [1920, 1080]], grain: fx!.grain, seconds: o.encodeSeconds, rounds: encodeRounds, fps: o.fps, tmpDir, log });
       process.stdout.write(`\nRaw encode (quality ${FIXTURE_QUALITY}, 4:2:0)\n${encodeTable(encode)}\n\nRaw sources at ${o.fps} fps\n${sourcesTable(encode)}\n`);
     }
 
@@ -105,13 +135,17 @@ async function main(o: BenchOptions): Promise<number> {
       startedAt: new Date(started).toISOString(),
       durationSeconds: Math.round((Date.now() - started) / 1000),
       machine,
-      fixture: { width, height, jpegBytes: fx.jpeg.length, partBytes, quality: FIXTURE_QUALITY },
+      fixture: pushed,
+      source: { spec: o.source, description },
       settings: { ...o, encodeRounds, rampMs: 2000, settleMs: 1000, loadProcesses: 2, lateViewers: 8 },
       fanout,
       stalled,
       encode,
     };
-    process.stdout.write(`\nTargets\n${targetsTable(results)}\n`);
+    const issue = `one ${ISSUE_PICTURE.width}x${ISSUE_PICTURE.height} JPEG pushed at ${ISSUE_PICTURE.fps} fps`;
+    const asked = live ? `, asked for ${width}x${height} at ${o.fps} fps` : '';
+    const caveat = isIssuePicture(o) ? '' : ` (set for ${issue}; this run: ${description}${asked}; the ratios apply, the absolute figures do not)`;
+    process.stdout.write(`\nTargets${caveat}\n${targetsTable(results)}\n`);
     if (o.write) {
       const dir = join(ROOT, 'bench', 'results');
       mkdirSync(dir, { recursive: true });

@@ -1,14 +1,17 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { setTimeout as sleep } from 'node:timers/promises';
+import type { BenchPicture } from './bench-source.js';
 import { getStatus, startLoad, startServer, type ServerKind } from './fanout.js';
 import type { Child, Reply } from './ipc.js';
 import { median, round } from './stats.js';
 
 export interface StalledOptions {
-  readonly jpegPath: string;
-  /** Bytes of one multipart part (headers + JPEG + delimiter), to turn pending bytes into frames. */
-  readonly partBytes: number;
-  readonly fps: number;
+  readonly picture: BenchPicture;
+  /**
+   * Bytes of one multipart part (headers + JPEG + delimiter), to turn pending bytes into frames.
+   * Unset for a live source, whose frames vary: the mean part the server wrote is used.
+   */
+  readonly partBytes?: number;
   readonly stalled: number;
   readonly live: number;
   readonly seconds: number;
@@ -84,7 +87,7 @@ interface StatusBody {
 }
 
 export async function runStalled(kind: ServerKind, o: StalledOptions): Promise<StalledResult> {
-  const server = startServer(kind, o.jpegPath, o.fps, o.stalled + o.live);
+  const server = startServer(kind, o.picture, o.stalled + o.live);
   const loads: Child[] = [];
   let python: ChildProcess | undefined;
   try {
@@ -101,7 +104,7 @@ export async function runStalled(kind: ServerKind, o: StalledOptions): Promise<S
     const stalled = openStalled(port, o.stalled, o.seconds + 60);
     python = stalled.process;
     await stalled.connected;
-    await loads[0]!.request('mark');
+    await Promise.all([loads[0]!.request('mark'), server.request('mark')]);
     const end = performance.now() + o.seconds * 1000;
     let peak = before;
     const pendingMax = new Map<number, number>();
@@ -116,8 +119,12 @@ export async function runStalled(kind: ServerKind, o: StalledOptions): Promise<S
       }
     }
     const live = (await loads[0]!.request('report')) as LoadReport;
+    const written = (await server.request('report')) as Reply & { partBytesMean: number };
+    const partBytes = o.partBytes ?? written.partBytesMean;
+    // NaN: no part written in the window, so nothing to divide by.
+    if (!partBytes) throw new Error('the server wrote no frame during the stalled window');
     const stalledNow = (last?.viewers.list ?? []).filter((v) => v.client === 'stalled');
-    const pending = [...pendingMax.values()].map((b) => b / o.partBytes);
+    const pending = [...pendingMax.values()].map((b) => b / partBytes);
     return {
       server: kind,
       stalled: o.stalled,
