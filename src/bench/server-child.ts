@@ -70,12 +70,14 @@ async function startCamcast(): Promise<ServerUnderTest> {
   // idleTimeoutMs 0: capture from the start, watched or not, as the reference does.
   const server = createServer({ source, port: 0, idleTimeoutMs: 0, stallTimeoutMs: 0 });
   const { port } = await server.listen();
+  let closing = false;
   if (ticking) {
     ticking.clock.start();
   } else {
     // Ready once warm, as the reference; a source that fails ends the run, as the reference's
     // does, rather than sending "no signal" pictures that would count as frames.
     server.broadcaster.on('state', (state, error) => {
+      if (closing) return;
       if (state === 'retrying' || state === 'ended') fail(`the source ${state === 'ended' ? 'ended' : `failed: ${error?.message ?? 'unknown error'}`}`);
     });
     await server.broadcaster.nextFrame({ timeoutMs: FIRST_FRAME_TIMEOUT_MS });
@@ -86,6 +88,7 @@ async function startCamcast(): Promise<ServerUnderTest> {
     frames: () => server.broadcaster.status().frames,
     latest: () => server.broadcaster.latest?.jpeg,
     close: async () => {
+      closing = true;
       ticking?.clock.stop();
       await server.close();
     },
