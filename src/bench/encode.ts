@@ -6,6 +6,7 @@ import type { EncodeRun, SourceRun } from './encode-child.js';
 import { fixtureRaster, FIXTURE_QUALITY, toPpm } from './fixture.js';
 import { Child, type Reply } from './ipc.js';
 import { hasCommand } from './machine.js';
+import { describeError } from '../errors.js';
 
 const run = promisify(execFile);
 
@@ -112,7 +113,7 @@ export async function runEncode(o: EncodeOptions): Promise<EncodeResult[]> {
         ...(ratios.length ? { roundRatios: ratios } : {}),
       });
     } catch (error) {
-      results.push({ width, height, tjbench: tj, failure: error instanceof Error ? error.message : String(error) });
+      results.push({ width, height, tjbench: tj, failure: describeError(error) });
     } finally {
       await child.stop();
     }
@@ -133,6 +134,6 @@ async function tjbench(width: number, height: number, o: EncodeOptions): Promise
     if (!mp) return { missing: `could not read tjbench's output: ${stdout.slice(0, 200)}` };
     return { command: `tjbench fixture-${width}x${height}.ppm ${args.slice(1).join(' ')}`, megapixelsPerSecond: Number(mp[1]), bytes: Number(bytes?.[1] ?? NaN) };
   } catch (error) {
-    return { missing: `tjbench failed: ${error instanceof Error ? error.message : String(error)}` };
+    return { missing: `tjbench failed: ${describeError(error)}` };
   }
 }

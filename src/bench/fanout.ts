@@ -4,6 +4,7 @@ import type { BenchPicture } from './bench-source.js';
 import { Child, type Reply } from './ipc.js';
 import { cpuTimes, listenOverflows, machineBusyPercent, nofileFor } from './machine.js';
 import { LatencyHistogram, median, round, type SparseHistogram } from './stats.js';
+import { describeError } from '../errors.js';
 
 export type ServerKind = 'camcast' | 'reference';
 
@@ -162,7 +163,7 @@ export async function runFanoutPoint(kind: ServerKind, viewers: number, o: Fanou
     const machine = { busy: machineBusyPercent(cpu0, cpu1, o.cpus), listenOverflows: listenOverflows() - overflows0 };
     return summarize(kind, viewers, serverReport, loadReports, status, lateReply as (Reply & { ttff: (number | null)[] }) | undefined, machine);
   } catch (error) {
-    return failed(kind, viewers, error instanceof Error ? error.message : String(error));
+    return failed(kind, viewers, describeError(error));
   } finally {
     await Promise.all([server.stop(), ...loads.map((l) => l.stop())]);
   }

@@ -1,5 +1,6 @@
 import { fork, type ChildProcess } from 'node:child_process';
 import { once } from 'node:events';
+import { describeError } from '../errors.js';
 
 /**
  * The bench's child processes (servers, load clients, the encode runner) answer commands sent
@@ -29,7 +30,7 @@ export function serveCommands(handlers: Record<string, (command: Command) => unk
       })
       .then(
         (result) => process.send?.({ id: message.id, ok: true, ...(result as object) }),
-        (error: unknown) => process.send?.({ id: message.id, ok: false, error: error instanceof Error ? error.message : String(error) }),
+        (error: unknown) => process.send?.({ id: message.id, ok: false, error: describeError(error) }),
       );
   });
   // The bench died: never outlive it.

@@ -20,6 +20,7 @@ import { encodeJpeg } from '../raster/encode-jpeg.js';
 import { cell, encodeTable, fanoutTable, sourcesTable, stalledTable, targetsTable, type BenchResults } from './report.js';
 import { runStalled, type StalledResult } from './stalled.js';
 import { markdown } from './markdown.js';
+import { describeError } from '../errors.js';
 
 const ROOT = fileURLToPath(new URL('../../', import.meta.url));
 const log = (line: string) => process.stderr.write(`bench: ${line}\n`);
@@ -61,7 +62,7 @@ async function main(o: BenchOptions): Promise<number> {
       try {
         description = await checkLiveSource(picture);
       } catch (error) {
-        log(`--source ${o.source}: ${error instanceof Error ? error.message : String(error)}`);
+        log(`--source ${o.source}: ${describeError(error)}`);
         return 2;
       }
     }

@@ -18,6 +18,7 @@ import { createServer } from '../stream-server.js';
 import { PUSH } from './args.js';
 import { FIRST_FRAME_TIMEOUT_MS, openLiveSource, pushClock, runLiveSource, type BenchPicture } from './bench-source.js';
 import { serveCommands } from './ipc.js';
+import { describeError } from '../errors.js';
 
 const [kind = 'camcast', jpegPath = '', fps = '30', source = PUSH, width = '1280', height = '720'] = process.argv.slice(2);
 const picture: BenchPicture = { source, jpegPath, fps: Number(fps), width: Number(width), height: Number(height) };
@@ -151,7 +152,7 @@ async function startReference(): Promise<ServerUnderTest> {
 }
 
 const server = await (kind === 'reference' ? startReference() : startCamcast()).catch((error: unknown) =>
-  fail(`cannot start: ${error instanceof Error ? error.message : String(error)}`),
+  fail(`cannot start: ${describeError(error)}`),
 );
 const loop = monitorEventLoopDelay({ resolution: 10 });
 loop.enable();

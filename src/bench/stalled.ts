@@ -4,6 +4,7 @@ import type { BenchPicture } from './bench-source.js';
 import { getStatus, startLoad, startServer, type ServerKind } from './fanout.js';
 import type { Child, Reply } from './ipc.js';
 import { median, round } from './stats.js';
+import { describeError } from '../errors.js';
 
 export interface StalledOptions {
   readonly picture: BenchPicture;
@@ -144,7 +145,7 @@ export async function runStalled(kind: ServerKind, o: StalledOptions): Promise<S
     };
   } catch (error) {
     return {
-      server: kind, failure: error instanceof Error ? error.message : String(error), stalled: o.stalled, live: o.live, seconds: o.seconds,
+      server: kind, failure: describeError(error), stalled: o.stalled, live: o.live, seconds: o.seconds,
       baselineFpsMedian: NaN, baselineFpsMin: NaN, liveFpsMedian: NaN, liveFpsMin: NaN, rssBeforeMb: NaN, rssPeakMb: NaN, rssGrowthMb: NaN,
       stalledSeen: NaN, pendingPartsMax: NaN, pendingPartsMedian: NaN, stalledFramesDroppedMedian: NaN,
     };
