@@ -37,4 +37,28 @@ describe('WriteScheduler', () => {
     await turn();
     assert.deepEqual(flushed, [1, 3]);
   });
+
+  test('a writer queued again from inside its own flush waits for a later turn: one chain of turns, never two', async () => {
+    // A zero slice means one flush per turn; a second chain of turns would flush two.
+    const scheduler = new WriteScheduler({ sliceMs: 0 });
+    const flushed: string[] = [];
+    let again = 2;
+    const writer = {
+      flush: () => {
+        flushed.push('w');
+        if (again-- > 0) scheduler.schedule(writer);
+      },
+    };
+    scheduler.schedule(writer);
+    scheduler.schedule({ flush: () => flushed.push('x') });
+    const perTurn: number[] = [];
+    for (let i = 0; i < 6; i++) {
+      const before = flushed.length;
+      await turn();
+      perTurn.push(flushed.length - before);
+    }
+    assert.deepEqual(flushed, ['w', 'x', 'w', 'w']);
+    assert.deepEqual(perTurn, [1, 1, 1, 1, 0, 0]);
+    assert.equal(scheduler.queued, 0);
+  });
 });

@@ -20,6 +20,10 @@ export interface WriteSchedulerOptions {
  *
  * Viewers are served first come, first served; a viewer is queued at most once (it keeps only
  * its newest frame), so the queue never holds more entries than there are viewers.
+ *
+ * One chain of setImmediate turns runs while the queue holds anyone. The handle stays set
+ * through a turn, so a writer scheduled from inside a flush joins the queue instead of starting
+ * a second chain: each extra chain adds a slice to every turn, and enough of them starve accept().
  */
 export class WriteScheduler {
   readonly #sliceMs: number;
@@ -43,7 +47,6 @@ export class WriteScheduler {
   }
 
   readonly #run = (): void => {
-    this.#immediate = undefined;
     const deadline = performance.now() + this.#sliceMs;
     const queue = this.#queue;
     // At least one write per turn, so a slow machine still makes progress.
@@ -59,6 +62,7 @@ export class WriteScheduler {
     if (this.#head === queue.length) {
       this.#queue = [];
       this.#head = 0;
+      this.#immediate = undefined;
       return;
     }
     if (this.#head > 1024 && this.#head * 2 > queue.length) {
