@@ -39,6 +39,26 @@ describe('SourceRunner', () => {
     assert.ok(frames.some((f) => !f.noSignal));
   });
 
+  test('the log says when a failed source is live again and when a source has ended, not only that it failed', async (t) => {
+    const lines: string[] = [];
+    const record = (level: string) => (message: string) => lines.push(`${level} ${message}`);
+    const logger = { debug: record('debug'), info: record('info'), warn: record('warn'), error: record('error') };
+    const { source, runner } = setup(t, { logger });
+    runner.start();
+    await until(() => source.running, 'start');
+    source.emit();
+    assert.deepEqual(lines, [], 'a first start that works says nothing');
+    source.fail(new Error('ffmpeg exited with code 1'));
+    await until(() => source.starts === 2 && source.running, 'restart');
+    source.emit();
+    source.emit();
+    source.end();
+    assert.equal(lines.length, 3, lines.join('\n'));
+    assert.match(lines[0]!, /^warn source fake source failed: ffmpeg exited with code 1; retrying in 0.03 s$/);
+    assert.match(lines[1]!, /^info source fake source is live, after \d+ s of failures \(1 restarts so far\)$/);
+    assert.match(lines[2]!, /^info source fake source has ended; the next viewer starts it again$/);
+  });
+
   test('while down it emits "no signal" pictures that are real JPEGs', async (t) => {
     const { source, runner, frames } = setup(t, { restartDelaysMs: [5000] });
     source.startError = new Error('/dev/video0: No such device');

@@ -140,6 +140,7 @@ export class SourceRunner {
       ended: () => {
         if (gen !== this.#generation) return;
         this.#clearTimers();
+        this.#logger.info(`source ${this.#source.description} has ended; the next viewer starts it again`);
         this.#setState('ended', undefined);
         this.#onEnded();
       },
@@ -161,6 +162,11 @@ export class SourceRunner {
     // its first frame must not be restarted every second forever.
     if (this.#attempt > 0 && this.#state === 'live' && performance.now() - this.#liveSince >= STABLE_AFTER_MS) this.#attempt = 0;
     if (this.#state !== 'live') {
+      // Failures are logged as they come; so is their end, or the log stops at "retrying".
+      if (this.#lastError) {
+        const down = Math.round((Date.now() - this.#errorSince) / 1000);
+        this.#logger.info(`source ${this.#source.description} is live, after ${down} s of failures (${this.#restarts} restarts so far)`);
+      }
       this.#liveSince = performance.now();
       this.#lastError = undefined;
       this.#stopNoSignal();

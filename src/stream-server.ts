@@ -234,7 +234,10 @@ function listenError(error: NodeJS.ErrnoException, host: string, port: number): 
   if (error.code === 'EACCES') {
     return new CamcastError('LISTEN_FAILED', `not allowed to listen on ${where}: use a port above 1023 or run with the needed privileges`, { cause: error });
   }
-  if (error.code === 'EADDRNOTAVAIL' || error.code === 'ENOTFOUND') {
+  if (error.code === 'ENOTFOUND' || error.code === 'EAI_AGAIN') {
+    return new CamcastError('LISTEN_FAILED', `cannot listen on ${where}: ${host} is not an address, and no name this machine can resolve: listen on one of its addresses, or on 0.0.0.0 for all`, { cause: error });
+  }
+  if (error.code === 'EADDRNOTAVAIL') {
     return new CamcastError('LISTEN_FAILED', `cannot listen on ${where}: ${host} is not an address of this machine: listen on one of its addresses, or on 0.0.0.0 for all`, { cause: error });
   }
   return new CamcastError('LISTEN_FAILED', `cannot listen on ${where}: ${error.message}`, { cause: error });

@@ -59,7 +59,10 @@ describe('parseCliArgs', () => {
     [['--size', '8x8'], /--size must be/],
     [['--idle-timeout', '-1'], /--idle-timeout/],
     [['--frobnicate'], /Unknown option '--frobnicate'.*camcast --help/],
-    [['--port'], /--port.*argument missing.*camcast --help/],
+    // A flag left without its value, at the end of the line or before another flag: one wording.
+    [['--port'], /^--port needs a value; see camcast --help$/],
+    [['--source'], /^--source needs a value; see camcast --help$/],
+    [['--host', '999.1.1.1'], /^--host must be an address such as 127\.0\.0\.1/],
     [['stray'], /positional.*camcast --help/i],
     [['--host', ''], /--host must be an address/],
     [['--cors', 'not an origin'], /--cors must be \* or an origin/],

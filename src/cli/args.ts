@@ -1,3 +1,4 @@
+import { isIPv4 } from 'node:net';
 import { parseArgs } from 'node:util';
 import { CamcastError } from '../errors.js';
 import { corsOrigin } from '../http/cors-origin.js';
@@ -36,7 +37,8 @@ Source
   --size WxH           picture size wherever camcast encodes (e.g. 1280x720)
   --fps N              frames per second, 1-120 (test pattern default 30)
   --quality N          JPEG quality, 1-100 (default 80)
-  --no-loop            play a file once, then end the stream
+  --no-loop            play a file once, then end the stream (a new viewer
+                       plays it again)
   --idle-timeout S     stop capturing S seconds after the last viewer leaves;
                        0 keeps capturing (default 10)
   --stall-timeout S    restart a source that sends no frame for S seconds;
@@ -52,6 +54,7 @@ Server
   --cors ORIGIN        allow cross-origin reads from ORIGIN (or *)
   --auth USER:PASS     require HTTP Basic authentication (all but /api/health)
   --token TOKEN        require ?token=TOKEN or "Authorization: Bearer TOKEN"
+                       (8-256 characters of A-Z a-z 0-9 . _ ~ -)
   --tls-cert FILE      serve HTTPS with this PEM certificate (needs --tls-key)
   --tls-key FILE       the PEM private key for --tls-cert
 
@@ -64,7 +67,8 @@ Other
 Environment
   FFMPEG_PATH          the ffmpeg binary to use (else PATH, else @ffmpeg-installer/ffmpeg)
 
-URLs: /  /stream.mjpg  /snapshot.jpg  /api/status  /metrics  (and /video_feed, /?action=stream, ...)`;
+URLs: /  /stream.mjpg  /snapshot.jpg  /api/status  /api/health  /metrics
+      (and /video_feed, /?action=stream, /stream, ...)`;
 
 const OPTIONS = {
   help: { type: 'boolean', short: 'h' },
@@ -146,7 +150,8 @@ function parseSize(raw: string): { width: number; height: number } {
 
 function parseHost(raw: string): string {
   const host = raw.trim().replace(/^\[(.*)\]$/, '$1');
-  if (host === '' || /[\s/]/.test(host)) {
+  // Digits and dots only is meant as an IPv4 address, never a name: say so rather than look it up.
+  if (host === '' || /[\s/]/.test(host) || (/^[\d.]+$/.test(host) && !isIPv4(host))) {
     throw new CamcastError('BAD_OPTION', `--host must be an address such as 127.0.0.1, 0.0.0.0 or ::1 (got '${raw}')`);
   }
   return host;
@@ -208,5 +213,8 @@ function firstLine(error: unknown): string {
   const message = error instanceof Error ? error.message : String(error);
   const ambiguous = /^Option '(--[\w-]+)(?: <value>)?' argument is ambiguous/.exec(message);
   if (ambiguous) return `${ambiguous[1]} needs a value (to give one that starts with a dash, write ${ambiguous[1]}=-VALUE)`;
+  // The same mistake at the end of the line: parseArgs words it its own way.
+  const missing = /^Option '(--[\w-]+)(?: <value>)?' argument missing/.exec(message);
+  if (missing) return `${missing[1]} needs a value`;
   return message.split('\n')[0]!.replace(/\.$/, '');
 }

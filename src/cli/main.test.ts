@@ -93,8 +93,8 @@ describe('camcast CLI', () => {
   test('a missing camera exits 1 and lists the cameras that exist', async (t) => {
     const r = run(t, ['--source', '/dev/video97', '--port', '0']);
     assert.equal(await r.exited, 1);
-    assert.match(r.stderr(), /camcast: .*\/dev\/video97.*not found.*(cameras present|none)/i);
-    assert.doesNotMatch(r.stderr(), /\n\s+at /);
+    // Only the error: which ffmpeg would have run is said once the source checks out.
+    assertOneLineError(r.stderr(), /\/dev\/video97.*not found.*(cameras present|none)/i);
   });
 
   test('an unreadable file exits 1 with one line', async (t) => {
@@ -147,6 +147,28 @@ describe('camcast CLI', () => {
       assert.equal(snap.status, 200);
       assert.equal(snap.headers['content-type'], 'image/jpeg');
     }
+    r.kill('SIGTERM');
+    assert.equal(await r.exited, 0);
+  });
+
+  test('the startup lines say what was asked of the picture, what a flag cannot do here, and what --token needs', async (t) => {
+    const r = run(t, ['--source', 'test', '--size', '160x120', '--quality', '50', '--no-loop', '--token', 'abcdefgh12', '--port', '0']);
+    await r.waitFor(/Authorization: Bearer TOKEN/);
+    const text = r.stderr();
+    assert.match(text, /warning: --no-loop applies to video files only: ignored for test pattern 160x120 @ 30 fps\n/);
+    assert.match(text, /streaming test pattern 160x120 @ 30 fps \(chosen with --source\), asked for quality 50\n/);
+    assert.match(text, /with --token, add \?token=TOKEN to these URLs/);
+    assert.doesNotMatch(text, /abcdefgh12/, 'the token itself stays out of the log');
+    r.kill('SIGTERM');
+    assert.equal(await r.exited, 0);
+  });
+
+  test('a file source says the size, rate and quality it was asked for', async (t) => {
+    const { path: clip } = makeClip(t);
+    const r = run(t, ['--source', clip, '--size', '160x120', '--fps', '5', '--port', '0']);
+    await r.waitFor(/viewer page http/);
+    assert.match(r.stderr(), /^\S+ ffmpeg: .* \(from [^)]+\)$/m);
+    assert.match(r.stderr(), /streaming .*clip\.mp4 \(file, looping\) \(chosen with --source\), asked for 160x120, 5 fps\n/);
     r.kill('SIGTERM');
     assert.equal(await r.exited, 0);
   });

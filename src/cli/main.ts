@@ -8,7 +8,7 @@ import { resolveFfmpeg } from '../sources/ffmpeg-path.js';
 import { openSource } from '../sources/index.js';
 import { createServer, type StreamServer } from '../stream-server.js';
 import { packageVersion } from '../version.js';
-import { parseCliArgs, USAGE } from './args.js';
+import { parseCliArgs, USAGE, type CliOptions } from './args.js';
 import { consoleLogger } from './console-logger.js';
 import { listenUrls } from './listen-urls.js';
 
@@ -56,10 +56,12 @@ async function main(argv: readonly string[]): Promise<number> {
   const { source, reason } = openSource(options.source, { ...encode, loop: options.loop, startTimeoutMs: options.startTimeoutMs, logger });
   // Sources find ffmpeg themselves when they start; resolving it here says which one at startup
   // and fails at once when it is missing.
+  // The line saying which is printed once the source checks out, so a bad source is one line.
+  let ffmpegLine: string | undefined;
   if (source.kind !== 'test' && source.kind !== 'push') {
     try {
       const ffmpeg = await resolveFfmpeg({ env: process.env });
-      logger.info(`ffmpeg: ${ffmpeg.path} (from ${ffmpeg.origin})`);
+      ffmpegLine = `ffmpeg: ${ffmpeg.path} (from ${ffmpeg.origin})`;
     } catch (error) {
       // An HTTP MJPEG upstream is relayed without ffmpeg; everything else needs it.
       if (source.kind !== 'url') throw error;
@@ -72,6 +74,8 @@ async function main(argv: readonly string[]): Promise<number> {
     if (stopping) return stopped;
     throw error;
   }
+  if (ffmpegLine) logger.info(ffmpegLine);
+  if (!options.loop && source.kind !== 'file') logger.warn(`--no-loop applies to video files only: ignored for ${source.description}`);
   logger.debug(`JPEG encoder for pictures camcast makes: ${jpegEncoder}`);
   const tls = options.tlsCert && options.tlsKey ? { cert: readPem(options.tlsCert, '--tls-cert'), key: readPem(options.tlsKey, '--tls-key') } : undefined;
 
@@ -98,12 +102,27 @@ async function main(argv: readonly string[]): Promise<number> {
   if (!isLoopback(options.host) && !options.auth && !options.token) {
     logger.warn(`listening on ${options.host} without authentication: anyone who can reach this machine can watch (use --auth or --token)`);
   }
-  logger.info(`camcast ${packageVersion()}: streaming ${source.description} (${reason})`);
+  logger.info(`camcast ${packageVersion()}: streaming ${source.description} (${reason})${askedSettings(options, source.kind)}`);
   const urls = listenUrls(address, networkInterfaces());
   logger.info(`viewer page ${urls.local}  stream ${urls.local}stream.mjpg  snapshot ${urls.local}snapshot.jpg  status ${urls.local}api/status`);
   if (urls.network.length > 0) logger.info(`on the network: ${urls.network.join('  ')}`);
+  // The token itself stays out of the log (a journal keeps it); where it goes does not.
+  if (options.token) logger.info('with --token, add ?token=TOKEN to these URLs (the viewer page passes it on) or send "Authorization: Bearer TOKEN"');
 
   return stopped;
+}
+
+/**
+ * What the command line asked of the picture, for the startup line. The test pattern's own
+ * description already says its size and rate; a relayed URL says itself what it leaves out.
+ */
+function askedSettings(options: CliOptions, kind: string): string {
+  const asked = [
+    ...(options.width !== undefined && kind !== 'test' ? [`${options.width}x${options.height}`] : []),
+    ...(options.fps !== undefined && kind !== 'test' ? [`${options.fps} fps`] : []),
+    ...(options.quality !== undefined ? [`quality ${options.quality}`] : []),
+  ];
+  return asked.length > 0 ? `, asked for ${asked.join(', ')}` : '';
 }
 
 function readPem(path: string, flag: string): Buffer {
