@@ -1,15 +1,12 @@
 import assert from 'node:assert/strict';
-import { execFileSync } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import https from 'node:https';
 import net from 'node:net';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { describe, test, type TestContext } from 'node:test';
 import { testPattern } from './sources/test-pattern.js';
 import { createServer, type StreamServerOptions } from './stream-server.js';
 import { fetchBuffer, openMjpeg } from './testing/mjpeg-client.js';
 import { seededRandom } from './testing/seeded-random.js';
+import { selfSignedCertificate } from './testing/self-signed.js';
 
 async function start(t: TestContext, options: StreamServerOptions = {}) {
   const server = createServer({ source: testPattern({ width: 64, height: 48, fps: 20 }), host: '127.0.0.1', port: 0, ...options });
@@ -115,14 +112,8 @@ describe('access control', () => {
   });
 
   test('--tls-cert/--tls-key serve HTTPS', async (t) => {
-    const dir = mkdtempSync(join(tmpdir(), 'camcast-tls-'));
-    t.after(() => rmSync(dir, { recursive: true, force: true }));
-    execFileSync('openssl', [
-      'req', '-x509', '-newkey', 'rsa:2048', '-nodes', '-days', '1', '-subj', '/CN=localhost',
-      '-addext', 'subjectAltName=IP:127.0.0.1', '-keyout', join(dir, 'key.pem'), '-out', join(dir, 'cert.pem'),
-    ], { stdio: 'ignore' });
-    const cert = readFileSync(join(dir, 'cert.pem'));
-    const { url } = await start(t, { tls: { cert, key: readFileSync(join(dir, 'key.pem')) } });
+    const { cert, key } = selfSignedCertificate();
+    const { url } = await start(t, { tls: { cert, key } });
     assert.match(url, /^https:\/\/127\.0\.0\.1:\d+\/$/);
     const body = await new Promise<{ status: number; type: string; length: number }>((resolve, reject) => {
       https

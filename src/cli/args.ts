@@ -17,6 +17,7 @@ export interface CliOptions {
   readonly idleTimeoutMs: number;
   readonly stallTimeoutMs: number;
   readonly startTimeoutMs: number;
+  readonly insecure: boolean;
   readonly maxViewers: number;
   readonly cors: string | undefined;
   readonly auth: { readonly username: string; readonly password: string } | undefined;
@@ -46,6 +47,8 @@ Source
   --start-timeout S    give a camera, file or URL S seconds for its first
                        frame before retrying (default 10; raise it for an
                        IP camera with a long keyframe interval)
+  --insecure           accept any TLS certificate from an https:// source
+                       (an IP camera's self-signed one)
 
 Server
   --host ADDR          address to listen on (default 127.0.0.1; 0.0.0.0 for all)
@@ -84,6 +87,7 @@ const OPTIONS = {
   'idle-timeout': { type: 'string' },
   'stall-timeout': { type: 'string' },
   'start-timeout': { type: 'string' },
+  insecure: { type: 'boolean' },
   'max-viewers': { type: 'string' },
   cors: { type: 'string' },
   auth: { type: 'string' },
@@ -118,6 +122,7 @@ export function parseCliArgs(argv: readonly string[]): CliOptions {
     idleTimeoutMs: parseNumber('--idle-timeout', values['idle-timeout'], 10, 0, 86_400, false) * 1000,
     stallTimeoutMs: parseNumber('--stall-timeout', values['stall-timeout'], 5, 0, 3600, false) * 1000,
     startTimeoutMs: parseNumber('--start-timeout', values['start-timeout'], 10, 1, 3600, false) * 1000,
+    insecure: values.insecure ?? false,
     maxViewers: parseNumber('--max-viewers', values['max-viewers'], 0, 0, 1_000_000),
     cors: values.cors === undefined ? undefined : corsOrigin(values.cors, '--cors'),
     auth: values.auth === undefined ? undefined : parseAuth(values.auth),

@@ -8,9 +8,12 @@ import { join } from 'node:path';
 import { describe, test, type TestContext } from 'node:test';
 import { fileURLToPath } from 'node:url';
 import { jpegEncoder } from '../raster/encode-jpeg.js';
+import { testPattern } from '../sources/test-pattern.js';
+import { createServer } from '../stream-server.js';
 import { fetchBuffer, openMjpeg } from '../testing/mjpeg-client.js';
 import { Notifier } from '../testing/notifier.js';
 import { pidsMatching } from '../testing/processes.js';
+import { selfSignedCertificate } from '../testing/self-signed.js';
 import { makeClip } from '../testing/test-clip.js';
 
 const MAIN = fileURLToPath(new URL('./main.js', import.meta.url));
@@ -152,10 +155,11 @@ describe('camcast CLI', () => {
   });
 
   test('the startup lines say what was asked of the picture, what a flag cannot do here, and what --token needs', async (t) => {
-    const r = run(t, ['--source', 'test', '--size', '160x120', '--quality', '50', '--no-loop', '--token', 'abcdefgh12', '--port', '0']);
+    const r = run(t, ['--source', 'test', '--size', '160x120', '--quality', '50', '--no-loop', '--insecure', '--token', 'abcdefgh12', '--port', '0']);
     await r.waitFor(/Authorization: Bearer TOKEN/);
     const text = r.stderr();
     assert.match(text, /warning: --no-loop applies to video files only: ignored for test pattern 160x120 @ 30 fps\n/);
+    assert.match(text, /warning: --insecure applies to https:\/\/ sources only: ignored for test pattern 160x120 @ 30 fps\n/);
     assert.match(text, /streaming test pattern 160x120 @ 30 fps \(chosen with --source\), asked for quality 50\n/);
     assert.match(text, /with --token, add \?token=TOKEN to these URLs/);
     assert.doesNotMatch(text, /abcdefgh12/, 'the token itself stays out of the log');
@@ -184,6 +188,23 @@ describe('camcast CLI', () => {
     forced.kill('SIGTERM');
     assert.equal(await turbo.exited, 0);
     assert.equal(await forced.exited, 0);
+  });
+
+  test('an https:// camera with a self-signed certificate is refused with a hint, and streamed with --insecure', async (t) => {
+    const upstream = createServer({ source: testPattern({ width: 160, height: 120 }), port: 0, tls: selfSignedCertificate() });
+    t.after(() => upstream.close());
+    const { url } = await upstream.listen();
+    const refused = run(t, ['--source', `${url}stream.mjpg`, '--port', '0']);
+    assert.equal(await refused.exited, 1);
+    assertOneLineError(refused.stderr(), /its certificate is not trusted \(self-signed certificate\): if this is your camera, add --insecure/);
+    const insecure = run(t, ['--source', `${url}stream.mjpg`, '--insecure', '--port', '0']);
+    const [, local] = await insecure.waitFor(/viewer page (http:\/\/127\.0\.0\.1:\d+\/)/);
+    const snap = await fetchBuffer(`${local}snapshot.jpg`);
+    assert.equal(snap.status, 200);
+    assert.equal(snap.headers['content-type'], 'image/jpeg');
+    assert.doesNotMatch(insecure.stderr(), /--insecure applies/);
+    insecure.kill('SIGTERM');
+    assert.equal(await insecure.exited, 0);
   });
 
   test('an unreachable URL exits 1 with one line naming it', async (t) => {

@@ -53,7 +53,7 @@ async function main(argv: readonly string[]): Promise<number> {
   process.once('SIGTERM', () => stop('SIGTERM'));
 
   const encode = { width: options.width, height: options.height, fps: options.fps, quality: options.quality };
-  const { source, reason } = openSource(options.source, { ...encode, loop: options.loop, startTimeoutMs: options.startTimeoutMs, logger });
+  const { source, reason } = openSource(options.source, { ...encode, loop: options.loop, startTimeoutMs: options.startTimeoutMs, insecure: options.insecure, logger });
   // Sources find ffmpeg themselves when they start; resolving it here says which one at startup
   // and fails at once when it is missing.
   // The line saying which is printed once the source checks out, so a bad source is one line.
@@ -76,6 +76,7 @@ async function main(argv: readonly string[]): Promise<number> {
   }
   if (ffmpegLine) logger.info(ffmpegLine);
   if (!options.loop && source.kind !== 'file') logger.warn(`--no-loop applies to video files only: ignored for ${source.description}`);
+  if (options.insecure && !/^https:/i.test(options.source)) logger.warn(`--insecure applies to https:// sources only: ignored for ${source.description}`);
   logger.debug(`JPEG encoder for pictures camcast makes: ${jpegEncoder}`);
   const tls = options.tlsCert && options.tlsKey ? { cert: readPem(options.tlsCert, '--tls-cert'), key: readPem(options.tlsKey, '--tls-key') } : undefined;
 

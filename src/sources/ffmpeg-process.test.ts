@@ -250,3 +250,21 @@ test('FfmpegProcess.start() rejects with one line when no file descriptor is lef
   assert.equal(result.status, 0);
   assert.match(result.stdout.trim(), /^SOURCE_START_FAILED ffmpeg: cannot run \/usr\/bin\/ffmpeg: spawn \S+ (EMFILE|ENFILE)$/);
 });
+
+test('FfmpegProcess.start() quotes ffmpeg\'s error without the input it repeats when the label names that input', async (t) => {
+  const input = 'http://admin:s3cret@127.0.0.1:9/video';
+  // Says what ffmpeg 5 says about an input that is no video: "<input>: <reason>".
+  const sayInvalid = { ffmpegPath: '/bin/sh', args: ['-c', 'echo "$2: Invalid data found when processing input" >&2; exit 1', 'sh', '-i', input] };
+  const { ffmpeg } = managed(t, { ...sayInvalid, label: 'http://admin:***@127.0.0.1:9/video' });
+  await assert.rejects(ffmpeg.start(), (err: unknown) => {
+    assert.ok(isCamcastError(err, 'SOURCE_START_FAILED'), String(err));
+    assert.equal(err.message, 'http://admin:***@127.0.0.1:9/video: ffmpeg exited with code 1 before the first frame: Invalid data found when processing input');
+    return true;
+  });
+  // A label that does not name the input: ffmpeg's prefix is all that says which input failed.
+  const { ffmpeg: other } = managed(t, { ...sayInvalid, label: 'camera 1' });
+  await assert.rejects(other.start(), (err: unknown) => {
+    assert.equal((err as Error).message, 'camera 1: ffmpeg exited with code 1 before the first frame: http://admin:***@127.0.0.1:9/video: Invalid data found when processing input');
+    return true;
+  });
+});

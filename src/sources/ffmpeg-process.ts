@@ -245,14 +245,30 @@ export class FfmpegProcess {
 
   /** One line: the message, then ffmpeg's own words (its stderr head, lines joined). */
   #withStderr(message: string): string {
-    const head = this.stderrHead
+    const { args, label } = this.#options;
+    // ffmpeg starts an input's error with the input ("rtsp://cam/1: Invalid data found..."): where
+    // the label already names it, that would say it twice. Cut before masking, which may reshape it.
+    const named = inputsOf(args)
+      .filter((input) => label.includes(redactSecrets(input)))
+      .map((input) => `${input}: `);
+    const lines = Buffer.concat(this.#stderr)
+      .toString('utf8')
       .split(/\r?\n/)
       .map((line) => line.trim())
       .filter((line) => line !== '')
-      .join(' | ');
+      .map((line) => {
+        const prefix = named.find((p) => line.startsWith(p) && line.length > p.length);
+        return prefix === undefined ? line : line.slice(prefix.length);
+      });
+    const head = redactSecrets(lines.join(' | '));
     if (head === '') return message;
     return `${message}: ${head.length > 600 ? `${head.slice(0, 600)}...` : head}`;
   }
+}
+
+/** The value of every `-i` in ffmpeg's argv. */
+function inputsOf(args: readonly string[]): string[] {
+  return args.flatMap((arg, i) => (arg === '-i' && i + 1 < args.length ? [args[i + 1]!] : []));
 }
 
 export interface FfmpegFeedOptions {

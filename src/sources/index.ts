@@ -16,6 +16,8 @@ export interface OpenSourceOptions extends EncodeOptions {
   readonly ffmpegPath?: string;
   /** How long a camera, file or URL may take to deliver its first frame (default 10 s). */
   readonly startTimeoutMs?: number;
+  /** A URL over https: accept any certificate (a camera's self-signed one). */
+  readonly insecure?: boolean;
   readonly logger?: Logger;
   /** Where `auto` looks for a camera (tests point it elsewhere). */
   readonly defaultCamera?: string;

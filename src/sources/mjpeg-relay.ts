@@ -4,6 +4,7 @@ import { preciseNow } from '../frame.js';
 import { readJpegSize } from './jpeg-info.js';
 import { JpegSplitter } from './jpeg-splitter.js';
 import { MultipartReader } from './multipart-reader.js';
+import { describeNetworkError } from './network-hint.js';
 import type { FrameSink } from './source.js';
 
 export interface MjpegRelayOptions {
@@ -56,8 +57,8 @@ export class MjpegRelay {
     this.#startTimer = setTimeout(() => this.#end('SOURCE_START_FAILED', `no frame within ${startTimeoutMs / 1000} s`), startTimeoutMs);
     response.on('data', (chunk: Buffer) => this.#onData(chunk));
     response.on('end', () => this.#end('SOURCE_FAILED', 'the upstream ended the stream'));
-    response.on('error', (err) => this.#end('SOURCE_FAILED', `the upstream connection failed: ${err.message}`));
-    request.on('error', (err) => this.#end('SOURCE_FAILED', `the upstream connection failed: ${err.message}`));
+    response.on('error', (err) => this.#end('SOURCE_FAILED', `the upstream connection failed: ${describeNetworkError(err)}`));
+    request.on('error', (err) => this.#end('SOURCE_FAILED', `the upstream connection failed: ${describeNetworkError(err)}`));
   }
 
   /** Idempotent; resolves when the request and its socket are closed. */

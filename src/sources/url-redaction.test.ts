@@ -99,8 +99,9 @@ test('a Broadcaster on an RTSP camera answering 401 keeps the password out of la
   assert.ok(!snapshotError.message.includes('hunter2'), snapshotError.message);
 });
 
-test('url().start() on an HTTP upstream serving HTML lets ffmpeg fail and masks the password in its reason', async (t) => {
-  const server = createHttpServer((_req, res) => res.writeHead(200, { 'content-type': 'text/html' }).end('<html><body>login</body></html>'));
+test('url().start() on an HTTP upstream serving bytes ffmpeg cannot read lets ffmpeg fail and masks the password in its reason', async (t) => {
+  // Not text/html: a web page is refused before ffmpeg runs (see url.test.ts).
+  const server = createHttpServer((_req, res) => res.writeHead(200, { 'content-type': 'application/octet-stream' }).end('<html><body>login</body></html>'));
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
   t.after(() => {
     server.closeAllConnections();

@@ -202,7 +202,7 @@ test('url().start() rejects with the HTTP status; check() calls a 404 SOURCE_NOT
   const missing = url({ url: `${base}/missing`, ffmpegPath: NO_FFMPEG });
   t.after(() => missing.stop());
   await assert.rejects(missing.start(collector().sink), (err: unknown) =>
-    isCamcastError(err, 'SOURCE_START_FAILED') && err.message.endsWith('/missing answered HTTP 404 Not Found'),
+    isCamcastError(err, 'SOURCE_START_FAILED') && err.message.endsWith("/missing answered HTTP 404 Not Found: check the path (the camera's manual or web page gives its MJPEG stream or snapshot URL)"),
   );
   await assert.rejects(missing.check!(), (err: unknown) => isCamcastError(err, 'SOURCE_NOT_FOUND'));
   await assert.rejects(url({ url: `${base}/private` }).check!(), (err: unknown) =>
@@ -328,11 +328,20 @@ test('url().check() rejects SOURCE_NOT_FOUND for a refused port and a server tha
   await new Promise<void>((resolve) => scratch.listen(0, '127.0.0.1', resolve));
   const freePort = (scratch.address() as AddressInfo).port;
   await new Promise((resolve) => scratch.close(resolve));
+  const refused = `cannot reach http://127.0.0.1:${freePort}/: connect ECONNREFUSED 127.0.0.1:${freePort}: nothing listens there: check the address, the port and that the camera is on`;
   await assert.rejects(url({ url: `http://127.0.0.1:${freePort}/` }).check!(), (err: unknown) =>
-    isCamcastError(err, 'SOURCE_NOT_FOUND') && /cannot reach .*ECONNREFUSED/.test(err.message),
+    isCamcastError(err, 'SOURCE_NOT_FOUND') && err.message === refused,
+  );
+  const starting = url({ url: `http://127.0.0.1:${freePort}/`, ffmpegPath: NO_FFMPEG });
+  t.after(() => starting.stop());
+  await assert.rejects(starting.start(collector().sink), (err: unknown) =>
+    isCamcastError(err, 'SOURCE_START_FAILED') && err.message === refused,
+  );
+  await assert.rejects(url({ url: `rtsp://127.0.0.1:${freePort}/live`, ffmpegPath: FFMPEG }).check!(), (err: unknown) =>
+    isCamcastError(err, 'SOURCE_NOT_FOUND') && err.message === refused.replace('http:', 'rtsp:').replace(/\/: /, '/live: '),
   );
   await assert.rejects(url({ url: silentBase, checkTimeoutMs: 300 }).check!(), (err: unknown) =>
-    isCamcastError(err, 'SOURCE_NOT_FOUND') && /no answer within 0.3 s/.test(err.message),
+    isCamcastError(err, 'SOURCE_NOT_FOUND') && err.message === `cannot reach ${silentBase}: no answer within 0.3 s: check the address and the network`,
   );
 });
 
@@ -381,4 +390,67 @@ test('url().check(signal) on RTSP connects to nothing once the signal has aborte
   // Both checks have settled: a connection from the aborted one would make this 2.
   await new Promise((resolve) => setTimeout(resolve, 100));
   assert.equal(connections, 1, 'only the check that was not aborted connected');
+});
+
+test('url().check() and start() reject a web page, JSON, XML or text with SOURCE_START_FAILED, and say which URL to give', async (t) => {
+  const { base } = await serve(t, (req, res) => {
+    const type = new URL(req.url!, 'http://x').searchParams.get('type');
+    res.writeHead(200, type ? { 'content-type': type } : {}).end('<html><body>Live view</body></html>');
+  });
+  for (const [type, what] of [
+    ['text/html; charset=utf-8', 'text/html, a web page'],
+    ['application/json', 'application/json, JSON data'],
+    ['application/xml', 'application/xml, an XML document'],
+    ['text/plain', 'text/plain, text'],
+  ] as const) {
+    const target = `${base}/index.cgi?type=${encodeURIComponent(type)}`;
+    const said = `${target} answered ${what}, not video: give the camera's MJPEG stream or snapshot URL (its manual or web page lists it)`;
+    const source = url({ url: target, ffmpegPath: NO_FFMPEG });
+    t.after(() => source.stop());
+    await assert.rejects(source.check!(), (err: unknown) => isCamcastError(err, 'SOURCE_START_FAILED') && err.message === said);
+    // NO_FFMPEG: had it gone on to ffmpeg, the reason would be ffmpeg's absence.
+    await assert.rejects(source.start(collector().sink), (err: unknown) => isCamcastError(err, 'SOURCE_START_FAILED') && err.message === said);
+  }
+  for (const type of ['application/octet-stream', 'video/mp4', 'application/vnd.apple.mpegurl', 'application/x-mpegurl', 'image/png', '']) {
+    await url({ url: `${base}/video?type=${encodeURIComponent(type)}` }).check!(); // ffmpeg's to try
+  }
+});
+
+test('url().start() quotes ffmpeg\'s reason for an input that is no video naming the URL once, password masked', async (t) => {
+  const { base } = await serve(t, (_req, res) => {
+    res.writeHead(200, { 'content-type': 'application/octet-stream' }).end(Buffer.alloc(4096, 7));
+  });
+  const target = `${base.replace('http://', 'http://admin:hunter2@')}/video`;
+  const source = url({ url: target, ffmpegPath: FFMPEG });
+  t.after(() => source.stop());
+  await assert.rejects(source.start(collector().sink), (err: unknown) => {
+    assert.ok(isCamcastError(err, 'SOURCE_START_FAILED'), String(err));
+    assert.ok(err.message.startsWith(`${source.description}: ffmpeg exited with code 1 before the first frame: `), err.message);
+    assert.match(err.message, /Invalid data found when processing input/);
+    assert.equal(err.message.split(base.replace('http://', '')).length - 1, 1, `the URL once in: ${err.message}`);
+    assert.ok(!err.message.includes('hunter2'), err.message);
+    return true;
+  });
+});
+
+test('url() polling a still image whose camera goes away reports sink.failed() saying nothing listens there', async (t) => {
+  const server = createServer((_req, res) => {
+    res.writeHead(200, { 'content-type': 'image/jpeg', 'content-length': jpegs[0]!.length }).end(jpegs[0]);
+    server.close(); // the next GET finds nothing listening
+  });
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  t.after(() => {
+    server.closeAllConnections();
+    return new Promise((resolve) => server.close(() => resolve(undefined)));
+  });
+  const { port } = server.address() as AddressInfo;
+  const target = `http://127.0.0.1:${port}/snapshot.jpg`;
+  const source = url({ url: target, ffmpegPath: NO_FFMPEG, fps: 20 });
+  t.after(() => source.stop());
+  const { sink, frames, failed } = collector();
+  await source.start(sink);
+  await waitFor(() => failed.length > 0, 10_000, 'sink.failed()');
+  assert.equal(frames.length, 1);
+  assert.ok(isCamcastError(failed[0], 'SOURCE_FAILED'), String(failed[0]));
+  assert.equal(failed[0]!.message, `${target}: connect ECONNREFUSED 127.0.0.1:${port}: nothing listens there: check the address, the port and that the camera is on`);
 });

@@ -1,15 +1,17 @@
-import { request as httpRequest, type ClientRequest, type IncomingMessage } from 'node:http';
-import { request as httpsRequest } from 'node:https';
+import type { IncomingMessage } from 'node:http';
 import { connect } from 'node:net';
-import { CamcastError, describeError, isCamcastError } from '../errors.js';
+import { CamcastError, isCamcastError } from '../errors.js';
 import { silentLogger, type Logger } from '../logger.js';
-import { checkText } from '../option-checks.js';
+import { checkText, describeValue } from '../option-checks.js';
 import type { EncodeOptions } from './encode-options.js';
 import { urlArgs, validateEncodeOptions } from './ffmpeg-args.js';
 import { resolveFfmpeg } from './ffmpeg-path.js';
 import { FfmpegFeed } from './ffmpeg-process.js';
+import { openHttp, type Opened } from './http-get.js';
+import { notVideo } from './media-type.js';
 import { MjpegRelay } from './mjpeg-relay.js';
 import { parseBoundary } from './multipart-reader.js';
+import { describeNetworkError, NoAnswerError } from './network-hint.js';
 import { redactError, redactSecrets, urlSecrets } from './redact.js';
 import { SnapshotPoller } from './snapshot-poller.js';
 import type { FrameSink, Source } from './source.js';
@@ -29,6 +31,11 @@ export interface UrlOptions extends EncodeOptions {
   /** check()'s GET must be answered within this. */
   readonly checkTimeoutMs?: number;
   readonly maxFrameBytes?: number;
+  /**
+   * https: accept a certificate Node does not trust (an IP camera's self-signed one). ffmpeg,
+   * which decodes what is not MJPEG or JPEG, does not verify certificates either way.
+   */
+  readonly insecure?: boolean;
 }
 
 /**
@@ -40,6 +47,9 @@ export function url(options: UrlOptions): Source {
   checkOptionsObject('url', options, "{ url: 'rtsp://user:password@192.168.1.20/stream1' }");
   checkText('url', options.url, "'rtsp://user:password@192.168.1.20/stream1'");
   checkSharedOptions(options);
+  if (options.insecure !== undefined && typeof options.insecure !== 'boolean') {
+    throw new CamcastError('BAD_OPTION', `insecure must be true or false (got ${describeValue(options.insecure)})`);
+  }
   validateEncodeOptions(options);
   return new UrlSource(options);
 }
@@ -134,13 +144,13 @@ class UrlSource implements Source {
     }
     let opened: Opened;
     try {
-      opened = await openHttp(target, this.#options.checkTimeoutMs ?? 5000, signal);
+      opened = await this.#get(this.#options.checkTimeoutMs ?? 5000, signal);
     } catch (err) {
       if (signal?.aborted) throw signal.reason; // not the AbortError node:http made of it
-      throw new CamcastError('SOURCE_NOT_FOUND', `cannot reach ${this.description}: ${describeError(err)}`, { cause: err });
+      throw new CamcastError('SOURCE_NOT_FOUND', this.#cannotReach(err), { cause: err });
     }
     opened.request.destroy(); // reachable is all check() wants to know
-    const problem = this.#statusProblem(opened.response, target);
+    const problem = this.#answerProblem(opened.response, target);
     if (problem) throw new CamcastError(problem.code, problem.message);
   }
 
@@ -170,15 +180,15 @@ class UrlSource implements Source {
     this.#connecting = connecting;
     let opened: Opened;
     try {
-      opened = await openHttp(target, startTimeoutMs, connecting.signal);
+      opened = await this.#get(startTimeoutMs, connecting.signal);
     } catch (err) {
       current();
-      throw new CamcastError('SOURCE_START_FAILED', `cannot reach ${this.description}: ${describeError(err)}`, { cause: err });
+      throw new CamcastError('SOURCE_START_FAILED', this.#cannotReach(err), { cause: err });
     } finally {
       if (this.#connecting === connecting) this.#connecting = undefined;
     }
     const { request, response } = opened;
-    const problem = this.#statusProblem(response, target);
+    const problem = this.#answerProblem(response, target);
     const contentType = response.headers['content-type'] ?? '';
     const boundary = parseBoundary(contentType);
     const ok = response.statusCode !== undefined && response.statusCode >= 200 && response.statusCode < 300;
@@ -234,7 +244,14 @@ class UrlSource implements Source {
     this.#logger.debug(`${this.description}: a still image; polling it`);
     this.#tellUntouched('is a still image, polled and passed on untouched', true);
     const poller = new SnapshotPoller({
-      get: async (signal) => (await openHttp(target, timeoutMs, signal)).response,
+      get: async (signal) => {
+        try {
+          return (await this.#get(timeoutMs, signal)).response;
+        } catch (err) {
+          if (signal.aborted) throw err; // the poller tells its own deadline and stop() apart
+          throw new Error(describeNetworkError(err, target), { cause: err });
+        }
+      },
       sink,
       label: this.description,
       fps: this.#options.fps ?? 2,
@@ -247,16 +264,31 @@ class UrlSource implements Source {
     } catch (err) {
       await poller.stop();
       if (isCamcastError(err, 'CLOSED')) throw err;
-      throw new CamcastError('SOURCE_START_FAILED', `${this.description}: ${describeError(err)}`, { cause: err });
+      throw new CamcastError('SOURCE_START_FAILED', `${this.description}: ${describeNetworkError(err, target)}`, { cause: err });
     }
     poller.start();
     return true;
   }
 
+  /** One GET of the URL, trusting its certificate if the user said so. */
+  #get(timeoutMs: number, signal: AbortSignal | undefined): Promise<Opened> {
+    return openHttp(this.#target, { timeoutMs, signal, insecure: this.#options.insecure });
+  }
+
+  /** "cannot reach URL: Node's reason: what to do", in one line. */
+  #cannotReach(error: unknown): string {
+    return `cannot reach ${this.description}: ${describeNetworkError(error, this.#target)}`;
+  }
+
   /** Why this answer cannot be streamed, or undefined if it can (by the relay or by ffmpeg). */
-  #statusProblem(response: IncomingMessage, target: URL): { code: 'SOURCE_NOT_FOUND' | 'SOURCE_START_FAILED'; message: string } | undefined {
+  #answerProblem(response: IncomingMessage, target: URL): { code: 'SOURCE_NOT_FOUND' | 'SOURCE_START_FAILED'; message: string } | undefined {
     const status = response.statusCode ?? 0;
-    if (status >= 200 && status < 300) return undefined;
+    if (status >= 200 && status < 300) {
+      const notMedia = notVideo(response.headers['content-type'], target.pathname);
+      if (notMedia === undefined) return undefined;
+      const message = `${this.description} answered ${notMedia.type}, ${notMedia.what}, not video: give the camera's MJPEG stream or snapshot URL (its manual or web page lists it)`;
+      return { code: 'SOURCE_START_FAILED', message };
+    }
     // Many IP cameras want Digest authentication, which Node's client does not do but ffmpeg does:
     // with credentials in the URL, let ffmpeg have it (re-encoding beats not streaming).
     if (status === 401 && target.username !== '' && /digest/i.test(String(response.headers['www-authenticate']))) {
@@ -270,7 +302,10 @@ class UrlSource implements Source {
     if (status === 401 || status === 403) {
       return { code: 'SOURCE_START_FAILED', message: `${said}: put the credentials in the URL (http://user:password@host/...)` };
     }
-    return { code: status === 404 || status === 410 ? 'SOURCE_NOT_FOUND' : 'SOURCE_START_FAILED', message: said };
+    if (status === 404 || status === 410) {
+      return { code: 'SOURCE_NOT_FOUND', message: `${said}: check the path (the camera's manual or web page gives its MJPEG stream or snapshot URL)` };
+    }
+    return { code: 'SOURCE_START_FAILED', message: said };
   }
 
   /** RTSP is ffmpeg's to speak; check() only makes sure something listens at host:port. */
@@ -287,10 +322,10 @@ class UrlSource implements Source {
         socket.destroy();
         if (error === undefined) resolve();
         else if (signal?.aborted && error === signal.reason) reject(error);
-        else reject(new CamcastError('SOURCE_NOT_FOUND', `cannot reach ${this.description}: ${describeError(error)}`, { cause: error }));
+        else reject(new CamcastError('SOURCE_NOT_FOUND', this.#cannotReach(error), { cause: error }));
       };
       const onAbort = () => done(signal!.reason);
-      const timer = setTimeout(() => done(new Error(`no answer within ${timeoutMs / 1000} s`)), timeoutMs);
+      const timer = setTimeout(() => done(new NoAnswerError(timeoutMs)), timeoutMs);
       signal?.addEventListener('abort', onAbort, { once: true });
       socket.once('connect', () => done());
       socket.once('error', (error) => done(error));
@@ -302,31 +337,4 @@ class UrlSource implements Source {
     this.#ffmpegPath ??= this.#options.ffmpegPath ?? (await resolveFfmpeg({ env: process.env })).path;
     return this.#ffmpegPath;
   }
-}
-
-interface Opened {
-  readonly request: ClientRequest;
-  readonly response: IncomingMessage;
-}
-
-/** One GET on its own socket (no keep-alive pool to outlive the source); resolves on the headers. */
-function openHttp(target: URL, timeoutMs: number, signal?: AbortSignal): Promise<Opened> {
-  return new Promise((resolve, reject) => {
-    const request = (target.protocol === 'https:' ? httpsRequest : httpRequest)(target, {
-      agent: false,
-      signal,
-      headers: { accept: 'multipart/x-mixed-replace, image/jpeg;q=0.9, */*;q=0.5' },
-    });
-    const timer = setTimeout(() => request.destroy(new Error(`no answer within ${timeoutMs / 1000} s`)), timeoutMs);
-    request.once('error', (err) => {
-      clearTimeout(timer);
-      reject(err);
-    });
-    request.once('response', (response) => {
-      clearTimeout(timer);
-      request.on('error', () => {}); // later socket errors are the relay's business, or nobody's
-      resolve({ request, response });
-    });
-    request.end();
-  });
 }
