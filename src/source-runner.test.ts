@@ -55,8 +55,25 @@ describe('SourceRunner', () => {
     source.end();
     assert.equal(lines.length, 3, lines.join('\n'));
     assert.match(lines[0]!, /^warn source fake source failed: ffmpeg exited with code 1; retrying in 0.03 s$/);
-    assert.match(lines[1]!, /^info source fake source is live, after \d+ s of failures \(1 restarts so far\)$/);
+    assert.match(lines[1]!, /^info source fake source is live, after \d+ s of failures \(1 restart so far\)$/);
     assert.match(lines[2]!, /^info source fake source has ended; the next viewer starts it again$/);
+  });
+
+  test('a capture started after a stop starts clean: the failure before the stop is neither logged as over nor reported', async (t) => {
+    const lines: string[] = [];
+    const logger = { debug() {}, info: (m: string) => lines.push(m), warn() {}, error() {} };
+    const { source, runner } = setup(t, { logger, restartDelaysMs: [5000] });
+    runner.start();
+    await until(() => source.running, 'start');
+    source.fail(new Error('camera unplugged'));
+    assert.equal(runner.lastError?.message, 'camera unplugged');
+    await runner.stop();
+    runner.start();
+    assert.equal(runner.lastError, undefined, 'a new capture has no failure yet');
+    await until(() => source.running, 'the second start');
+    source.emit();
+    assert.equal(runner.state, 'live');
+    assert.deepEqual(lines, [], 'no "is live, after N s of failures" for a capture that never failed');
   });
 
   test('while down it emits "no signal" pictures that are real JPEGs', async (t) => {

@@ -103,6 +103,9 @@ export class SourceRunner {
   /** Starts the source unless it already runs (or is retrying). */
   start(): void {
     if (this.#state !== 'stopped' && this.#state !== 'ended') return;
+    // A new capture: the last one's failure (kept for the status while idle) is not this one's,
+    // nor is the time it began.
+    this.#lastError = undefined;
     this.#attempt = 0;
     this.#launching = this.#launch();
   }
@@ -165,7 +168,8 @@ export class SourceRunner {
       // Failures are logged as they come; so is their end, or the log stops at "retrying".
       if (this.#lastError) {
         const down = Math.round((Date.now() - this.#errorSince) / 1000);
-        this.#logger.info(`source ${this.#source.description} is live, after ${down} s of failures (${this.#restarts} restarts so far)`);
+        const restarts = `${this.#restarts} ${this.#restarts === 1 ? 'restart' : 'restarts'}`;
+        this.#logger.info(`source ${this.#source.description} is live, after ${down} s of failures (${restarts} so far)`);
       }
       this.#liveSince = performance.now();
       this.#lastError = undefined;

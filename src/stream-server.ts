@@ -234,8 +234,11 @@ function listenError(error: NodeJS.ErrnoException, host: string, port: number): 
   if (error.code === 'EACCES') {
     return new CamcastError('LISTEN_FAILED', `not allowed to listen on ${where}: use a port above 1023 or run with the needed privileges`, { cause: error });
   }
-  if (error.code === 'ENOTFOUND' || error.code === 'EAI_AGAIN') {
+  if (error.code === 'ENOTFOUND') {
     return new CamcastError('LISTEN_FAILED', `cannot listen on ${where}: ${host} is not an address, and no name this machine can resolve: listen on one of its addresses, or on 0.0.0.0 for all`, { cause: error });
+  }
+  if (error.code === 'EAI_AGAIN') {
+    return new CamcastError('LISTEN_FAILED', `cannot listen on ${where}: the name ${host} could not be resolved just now (DNS did not answer): give an address, or try again`, { cause: error });
   }
   if (error.code === 'EADDRNOTAVAIL') {
     return new CamcastError('LISTEN_FAILED', `cannot listen on ${where}: ${host} is not an address of this machine: listen on one of its addresses, or on 0.0.0.0 for all`, { cause: error });

@@ -59,7 +59,7 @@ describe('parseCliArgs', () => {
     [['--size', '8x8'], /--size must be/],
     [['--idle-timeout', '-1'], /--idle-timeout/],
     [['--frobnicate'], /Unknown option '--frobnicate'.*camcast --help/],
-    // A flag left without its value, at the end of the line or before another flag: one wording.
+    // A flag left without its value at the end of the line says so (before another flag, see below).
     [['--port'], /^--port needs a value; see camcast --help$/],
     [['--source'], /^--source needs a value; see camcast --help$/],
     [['--host', '999.1.1.1'], /^--host must be an address such as 127\.0\.0\.1/],

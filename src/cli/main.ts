@@ -56,8 +56,9 @@ async function main(argv: readonly string[]): Promise<number> {
   const { source, reason } = openSource(options.source, { ...encode, loop: options.loop, startTimeoutMs: options.startTimeoutMs, insecure: options.insecure, logger });
   // Sources find ffmpeg themselves when they start; resolving it here says which one at startup
   // and fails at once when it is missing.
-  // The line saying which is printed once the source checks out, so a bad source is one line.
+  // Which one (or that there is none) is said once the source checks out: a bad source is one line.
   let ffmpegLine: string | undefined;
+  let ffmpegWarning: string | undefined;
   if (source.kind !== 'test' && source.kind !== 'push') {
     try {
       const ffmpeg = await resolveFfmpeg({ env: process.env });
@@ -65,7 +66,7 @@ async function main(argv: readonly string[]): Promise<number> {
     } catch (error) {
       // An HTTP MJPEG upstream is relayed without ffmpeg; everything else needs it.
       if (source.kind !== 'url') throw error;
-      logger.warn(`${describeError(error)}; only MJPEG upstreams and still images can be read without it`);
+      ffmpegWarning = `${describeError(error)}; only MJPEG upstreams and still images can be read without it`;
     }
   }
   try {
@@ -75,6 +76,7 @@ async function main(argv: readonly string[]): Promise<number> {
     throw error;
   }
   if (ffmpegLine) logger.info(ffmpegLine);
+  if (ffmpegWarning) logger.warn(ffmpegWarning);
   if (!options.loop && source.kind !== 'file') logger.warn(`--no-loop applies to video files only: ignored for ${source.description}`);
   if (options.insecure && !/^https:/i.test(options.source)) logger.warn(`--insecure applies to https:// sources only: ignored for ${source.description}`);
   logger.debug(`JPEG encoder for pictures camcast makes: ${jpegEncoder}`);

@@ -40,5 +40,6 @@ test('notVideo() lets through everything ffmpeg might play', () => {
 test('notVideo() lets through a playlist a server labels text/plain', () => {
   assert.equal(notVideo('text/plain', '/live/index.m3u8'), undefined);
   assert.equal(notVideo('text/plain', '/cam.sdp'), undefined);
+  assert.equal(notVideo('application/xml', '/live/manifest.mpd'), undefined, 'a DASH manifest labelled as plain XML');
   assert.deepEqual(notVideo('text/plain', '/live/index.html'), { type: 'text/plain', what: 'text' });
 });

@@ -6,8 +6,8 @@
  */
 export function notVideo(contentType: string | undefined, path: string): { readonly type: string; readonly what: string } | undefined {
   const type = (contentType ?? '').split(';')[0]!.trim().toLowerCase();
-  // Static servers label playlists they do not know text/plain; ffmpeg plays them all the same.
-  if (type === '' || /\.(m3u8?|sdp)$/i.test(path)) return undefined;
+  // Static servers label playlists (HLS, DASH, SDP) they do not know as text or XML; ffmpeg plays them all the same.
+  if (type === '' || /\.(m3u8?|sdp|mpd)$/i.test(path)) return undefined;
   if (type === 'text/html' || type === 'application/xhtml+xml') return { type, what: 'a web page' };
   if (type === 'application/json') return { type, what: 'JSON data' };
   if (type === 'application/xml' || type === 'text/xml') return { type, what: 'an XML document' };

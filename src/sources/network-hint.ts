@@ -15,15 +15,19 @@ export class NoAnswerError extends Error {
   }
 }
 
-/** Node's codes for a certificate that TLS verification refused. */
-const UNTRUSTED_CERTIFICATE = new Set([
+/** Node's codes for a certificate whose issuer TLS verification does not know. */
+const UNKNOWN_ISSUER = new Set([
   'DEPTH_ZERO_SELF_SIGNED_CERT',
   'SELF_SIGNED_CERT_IN_CHAIN',
   'UNABLE_TO_VERIFY_LEAF_SIGNATURE',
   'UNABLE_TO_GET_ISSUER_CERT_LOCALLY',
-  'CERT_HAS_EXPIRED',
-  'ERR_TLS_CERT_ALTNAME_INVALID',
 ]);
+
+/**
+ * A certificate refused for what it says, not for who signed it: trusting it changes nothing,
+ * since expiry and the name are checked all the same (cameras' certificates often name no IP).
+ */
+const BAD_CERTIFICATE = new Set(['CERT_HAS_EXPIRED', 'ERR_TLS_CERT_ALTNAME_INVALID']);
 
 const NOT_TLS = 'it does not speak TLS: use http:// instead of https://';
 
@@ -36,8 +40,11 @@ export function describeNetworkError(error: unknown, target?: URL): string {
   // Some of Node's messages end in ": " (the certificate altname one): not before our colon.
   const said = withoutOpenSslInternals(messageOf(error)).replace(/[\s:]+$/, '');
   const code = codeOf(error);
-  if (code !== undefined && UNTRUSTED_CERTIFICATE.has(code)) {
+  if (code !== undefined && UNKNOWN_ISSUER.has(code)) {
     return `its certificate is not trusted (${said}): if this is your camera, add --insecure (insecure: true in the API), or trust its certificate with NODE_EXTRA_CA_CERTS=cert.pem`;
+  }
+  if (code !== undefined && BAD_CERTIFICATE.has(code)) {
+    return `its certificate is not trusted (${said}): if this is your camera, add --insecure (insecure: true in the API)`;
   }
   const hint = networkHint(error, code, said, target);
   return hint === undefined ? said : `${said}: ${hint}`;
@@ -49,19 +56,22 @@ function networkHint(error: unknown, code: string | undefined, said: string, tar
     case 'ECONNREFUSED':
       return `nothing listens ${where(error, said, target)}: check the address, the port and that the camera is on`;
     case 'ENOTFOUND':
-    case 'EAI_AGAIN':
       return 'the host name does not resolve: check it';
+    case 'EAI_AGAIN':
+      return 'the host name could not be resolved just now (DNS did not answer): check the network';
     case 'EHOSTUNREACH':
     case 'ENETUNREACH':
     case 'ETIMEDOUT':
       return 'check the address and the network';
     case 'ECONNRESET':
       return 'the connection was cut';
+    // OpenSSL 3.0 (Node 20) says "wrong version number"; later ones, "packet length too long".
     case 'ERR_SSL_WRONG_VERSION_NUMBER':
+    case 'ERR_SSL_PACKET_LENGTH_TOO_LONG':
       return NOT_TLS;
     case 'EPROTO':
       // A plain-HTTP server's answer read as a TLS record.
-      return /wrong version number/i.test(said) ? NOT_TLS : undefined;
+      return /wrong version number|packet length too long/i.test(said) ? NOT_TLS : undefined;
     default:
       return undefined;
   }
