@@ -54,9 +54,9 @@ async function main(argv: readonly string[]): Promise<number> {
 
   const encode = { width: options.width, height: options.height, fps: options.fps, quality: options.quality };
   const { source, reason } = openSource(options.source, { ...encode, loop: options.loop, startTimeoutMs: options.startTimeoutMs, insecure: options.insecure, logger });
-  // Sources find ffmpeg themselves when they start; resolving it here says which one at startup
-  // and fails at once when it is missing.
-  // Which one (or that there is none) is said once the source checks out: a bad source is one line.
+  // Sources find ffmpeg themselves when they start; resolving it here fails at once when it is
+  // missing. Which one it is (or that there is none) is said once the source checks out, so a
+  // bad source is one line.
   let ffmpegLine: string | undefined;
   let ffmpegWarning: string | undefined;
   if (source.kind !== 'test' && source.kind !== 'push') {
