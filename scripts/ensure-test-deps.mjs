@@ -1,8 +1,8 @@
 #!/usr/bin/env node
 // The test suite drives real clients (Chromium, Firefox, ffmpeg, OpenCV, GStreamer, VLC, aiohttp,
-// Prometheus' Python client, nginx, systemd-analyze). On a fresh Debian/Ubuntu machine run as
-// root, this installs the missing Debian packages so that `npm install && npm test` works as the
-// README says; elsewhere it names what to install.
+// Prometheus' Python client, nginx, systemd-analyze) and makes TLS certificates with openssl. On a
+// fresh Debian/Ubuntu machine run as root, this installs the missing Debian packages so that
+// `npm install && npm test` works as the README says; elsewhere it names what to install.
 import { spawnSync } from 'node:child_process';
 import { accessSync, constants } from 'node:fs';
 import { delimiter, join } from 'node:path';
@@ -39,6 +39,8 @@ const NEEDS = [
   { pkg: 'vlc', ok: () => onPath('cvlc') },
   { pkg: 'nginx', ok: () => onPath('nginx') },
   { pkg: 'systemd', ok: () => onPath('systemd-analyze') },
+  // The tests make their own self-signed TLS certificates.
+  { pkg: 'openssl', ok: () => onPath('openssl') },
 ];
 
 const missing = NEEDS.filter((n) => !n.ok()).map((n) => n.pkg);

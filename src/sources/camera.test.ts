@@ -5,9 +5,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { isCamcastError } from '../errors.js';
-import type { FrameInput } from '../frame.js';
 import { camera, cameraDevicePath, listCameras } from './camera.js';
-import type { FrameSink } from './source.js';
+import { frameCollector } from '../testing/frame-collector.js';
 
 const FFMPEG = '/usr/bin/ffmpeg';
 /** A character device every test machine has: it passes check(), but V4L2 rejects it. */
@@ -55,18 +54,12 @@ exec ${FFMPEG} -hide_banner -loglevel error -nostdin -f lavfi -i testsrc=size=16
   };
 }
 
-function collector() {
-  const frames: FrameInput[] = [];
-  const failed: Error[] = [];
-  const sink: FrameSink = { frame: (f) => frames.push(f), failed: (e) => failed.push(e), ended: () => {} };
-  return { sink, frames, failed };
-}
 
 test('camera().start() passes MJPEG through (-input_format mjpeg -c:v copy -bsf:v mjpeg2jpeg) when the probe offers it', async (t) => {
   const fake = await fakeFfmpeg('uvc', UVC_FORMATS);
   const source = camera({ device: NOT_A_CAMERA, ffmpegPath: fake.path, width: 640, height: 480, fps: 15 });
   t.after(() => source.stop());
-  const { sink, frames } = collector();
+  const { sink, frames } = frameCollector();
   await source.start(sink);
   assert.ok(frames.length >= 1);
   assert.deepEqual([frames[0]!.width, frames[0]!.height], [160, 120]);
@@ -80,12 +73,12 @@ test('camera().start() decodes and encodes when the camera offers only raw forma
   const fake = await fakeFfmpeg('raw', RAW_FORMATS);
   const source = camera({ device: NOT_A_CAMERA, ffmpegPath: fake.path, quality: 100 });
   t.after(() => source.stop());
-  await source.start(collector().sink);
+  await source.start(frameCollector().sink);
   const argv = (await fake.argv()).join(' ');
   assert.ok(!argv.includes('-input_format'), argv);
   assert.ok(argv.includes('-pix_fmt yuvj420p -q:v 2'), argv);
   await source.stop();
-  await source.start(collector().sink);
+  await source.start(frameCollector().sink);
   assert.equal(await fake.probes(), 1, 'the formats of a camera are probed once');
 });
 
@@ -95,18 +88,18 @@ test('camera() re-encodes an MJPEG camera, still reading its MJPEG, when a quali
   const logger = { debug() {}, info: (m: string) => said.push(m), warn() {}, error() {} };
   const withQuality = camera({ device: NOT_A_CAMERA, ffmpegPath: fake.path, width: 640, height: 480, quality: 50, logger });
   t.after(() => withQuality.stop());
-  await withQuality.start(collector().sink);
+  await withQuality.start(frameCollector().sink);
   assert.equal(
     (await fake.argv()).join(' '),
     `-hide_banner -loglevel error -nostdin -f v4l2 -input_format mjpeg -video_size 640x480 -i ${NOT_A_CAMERA} -map 0:v:0 -vf scale=640:480 -pix_fmt yuvj420p -q:v 17 -f mjpeg pipe:1`,
   );
   await withQuality.stop();
-  await withQuality.start(collector().sink);
+  await withQuality.start(frameCollector().sink);
   assert.deepEqual(said, [`${NOT_A_CAMERA} (camera): re-encoding its MJPEG (quality 50 was asked); leave out the size and quality to pass it through at no CPU cost`]);
 
   const otherSize = camera({ device: NOT_A_CAMERA, ffmpegPath: fake.path, width: 800, height: 600, logger });
   t.after(() => otherSize.stop());
-  await otherSize.start(collector().sink);
+  await otherSize.start(frameCollector().sink);
   const argv = (await fake.argv()).join(' ');
   assert.match(argv, /-input_format mjpeg -video_size 800x600 .* -vf scale=800:600 /);
   assert.ok(!argv.includes('-c:v copy'), argv);
@@ -117,7 +110,7 @@ test('camera().stop() during the format probe makes start() reject with CLOSED',
   const fake = await fakeFfmpeg('slow', UVC_FORMATS, { slowProbe: true });
   const source = camera({ device: NOT_A_CAMERA, ffmpegPath: fake.path });
   t.after(() => source.stop());
-  const starting = source.start(collector().sink);
+  const starting = source.start(frameCollector().sink);
   await sleep(200);
   const stopped = Date.now();
   await source.stop();
@@ -128,7 +121,7 @@ test('camera().stop() during the format probe makes start() reject with CLOSED',
 test('camera().start() with the real ffmpeg on a non-V4L2 device rejects with ffmpeg\'s reason', async (t) => {
   const source = camera({ device: NOT_A_CAMERA, ffmpegPath: FFMPEG });
   t.after(() => source.stop());
-  await assert.rejects(source.start(collector().sink), (err: unknown) => {
+  await assert.rejects(source.start(frameCollector().sink), (err: unknown) => {
     assert.ok(isCamcastError(err, 'SOURCE_START_FAILED'), String(err));
     assert.match(err.message, /^\/dev\/null \(camera\): ffmpeg exited with code 1 before the first frame: .*Inappropriate ioctl/);
     return true;
@@ -142,7 +135,7 @@ test('camera().check() rejects SOURCE_NOT_FOUND listing the cameras present', as
     assert.match(err.message, /^\/dev\/video99 not found; cameras present: (none|\/dev\/video\d+(, \/dev\/video\d+)*)$/);
     return true;
   });
-  await assert.rejects(camera({ device: '99', ffmpegPath: FFMPEG }).start(collector().sink), (err: unknown) =>
+  await assert.rejects(camera({ device: '99', ffmpegPath: FFMPEG }).start(frameCollector().sink), (err: unknown) =>
     isCamcastError(err, 'SOURCE_NOT_FOUND'),
   );
 });

@@ -7,6 +7,7 @@ import sharp from 'sharp';
 import { isCamcastError, type CamcastError } from '../errors.js';
 import { FfmpegProcess, type FfmpegProcessOptions } from './ffmpeg-process.js';
 import { readJpegSize } from './jpeg-info.js';
+import { until } from '../testing/fake-source.js';
 
 const FFMPEG = '/usr/bin/ffmpeg';
 const QUIET = ['-hide_banner', '-loglevel', 'error', '-nostdin'];
@@ -26,13 +27,6 @@ function alive(pid: number): boolean {
   }
 }
 
-async function waitFor(condition: () => boolean, timeoutMs: number, what: string): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!condition()) {
-    if (Date.now() > deadline) assert.fail(`timed out after ${timeoutMs} ms waiting for ${what}`);
-    await sleep(20);
-  }
-}
 
 function countTimers(): number {
   return process.getActiveResourcesInfo().filter((r) => r === 'Timeout').length;
@@ -58,7 +52,7 @@ test('FfmpegProcess.start() resolves on the first frame and frames are valid JPE
   const { ffmpeg, frames, exits } = managed(t, {});
   await ffmpeg.start();
   assert.ok(frames.length >= 1);
-  await waitFor(() => frames.length >= 10, 5000, '10 frames');
+  await until(() => frames.length >= 10, '10 frames', 5000);
   for (const jpeg of frames.slice(0, 10)) {
     assert.deepEqual(readJpegSize(jpeg), { width: 160, height: 120 });
     const { info } = await sharp(jpeg).raw().toBuffer({ resolveWithObject: true });
@@ -113,7 +107,7 @@ test('FfmpegProcess reports SOURCE_FAILED through onExit when ffmpeg is killed w
   const { ffmpeg, exits } = managed(t, {});
   await ffmpeg.start();
   process.kill(ffmpeg.pid!, 'SIGKILL');
-  await waitFor(() => exits.length > 0, 5000, 'onExit');
+  await until(() => exits.length > 0, 'onExit', 5000);
   assert.equal(exits.length, 1);
   assert.ok(isCamcastError(exits[0], 'SOURCE_FAILED'));
   assert.match(exits[0]!.message, /was killed by SIGKILL/);
@@ -124,7 +118,7 @@ test('FfmpegProcess reports undefined through onExit when the input ends (exit c
   const args = [...QUIET, '-f', 'lavfi', '-i', 'testsrc=duration=0.3:size=64x48:rate=30', '-f', 'mjpeg', 'pipe:1'];
   const { ffmpeg, frames, exits } = managed(t, { args });
   await ffmpeg.start();
-  await waitFor(() => exits.length > 0, 5000, 'onExit');
+  await until(() => exits.length > 0, 'onExit', 5000);
   assert.deepEqual(exits, [undefined]);
   assert.equal(frames.length, 9, '0.3 s at 30 fps');
 });
@@ -134,7 +128,7 @@ test('FfmpegProcess reports SOURCE_STALLED when frames stop (SIGSTOP) and kills 
   await ffmpeg.start();
   const pid = ffmpeg.pid!;
   process.kill(pid, 'SIGSTOP'); // SIGTERM then waits; only the SIGKILL after the grace period works
-  await waitFor(() => exits.length > 0, 5000, 'onExit');
+  await until(() => exits.length > 0, 'onExit', 5000);
   assert.ok(isCamcastError(exits[0], 'SOURCE_STALLED'), String(exits[0]));
   assert.match(exits[0]!.message, /no frame from ffmpeg for 0.4 s/);
   assert.equal(alive(pid), false);
@@ -188,14 +182,14 @@ test('FfmpegProcess under setpriv dies with its parent when Node is killed with 
   });
   let output = '';
   parent.stdout.on('data', (chunk: Buffer) => (output += chunk.toString()));
-  await waitFor(() => output.includes('\n'), 10_000, 'the child to report the ffmpeg pid');
+  await until(() => output.includes('\n'), 'the child to report the ffmpeg pid', 10_000);
   const pid = Number(output.trim());
   t.after(() => {
     if (alive(pid)) process.kill(pid, 'SIGKILL');
   });
   assert.ok(alive(pid));
   parent.kill('SIGKILL');
-  await waitFor(() => !alive(pid), 5000, 'ffmpeg to die with its parent');
+  await until(() => !alive(pid), 'ffmpeg to die with its parent', 5000);
 });
 
 test('FfmpegProcess: an ffmpeg still running when Node exits without waiting for stop() is killed, even without setpriv', async (t) => {
@@ -216,13 +210,13 @@ test('FfmpegProcess: an ffmpeg still running when Node exits without waiting for
   let output = '';
   parent.stdout.on('data', (chunk: Buffer) => (output += chunk.toString()));
   const exited = new Promise<number | null>((resolve) => parent.once('exit', (code) => resolve(code)));
-  await waitFor(() => output.includes('\n'), 10_000, 'the child to report the ffmpeg pid');
+  await until(() => output.includes('\n'), 'the child to report the ffmpeg pid', 10_000);
   const pid = Number(output.trim());
   t.after(() => {
     if (alive(pid)) process.kill(pid, 'SIGKILL');
   });
   assert.equal(await exited, 0);
-  await waitFor(() => !alive(pid), 3000, 'ffmpeg to be killed as Node exited');
+  await until(() => !alive(pid), 'ffmpeg to be killed as Node exited', 3000);
 });
 
 test('FfmpegProcess.start() rejects SOURCE_START_FAILED for a path Node cannot pass to exec', async (t) => {

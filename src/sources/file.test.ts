@@ -7,9 +7,9 @@ import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { promisify } from 'node:util';
 import { isCamcastError } from '../errors.js';
-import type { FrameInput } from '../frame.js';
 import { file, firstFfmpegError, NO_VIDEO } from './file.js';
-import type { FrameSink } from './source.js';
+import { frameCollector } from '../testing/frame-collector.js';
+import { until } from '../testing/fake-source.js';
 
 const FFMPEG = '/usr/bin/ffmpeg';
 let dir = '';
@@ -34,33 +34,15 @@ before(async () => {
 });
 after(() => rm(dir, { recursive: true, force: true }));
 
-function collector() {
-  const frames: Array<FrameInput & { at: number }> = [];
-  const failed: Error[] = [];
-  let ended = 0;
-  const sink: FrameSink = {
-    frame: (frame) => frames.push({ ...frame, at: performance.now() }),
-    failed: (error) => failed.push(error),
-    ended: () => ended++,
-  };
-  return { sink, frames, failed, ended: () => ended };
-}
 
-async function waitFor(condition: () => boolean, timeoutMs: number, what: string): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!condition()) {
-    if (Date.now() > deadline) assert.fail(`timed out after ${timeoutMs} ms waiting for ${what}`);
-    await sleep(20);
-  }
-}
 
 test('file({ loop: false }).start() plays a 2 s clip at about real rate, then calls sink.ended()', async (t) => {
   const source = file({ path: clip2s, loop: false, ffmpegPath: FFMPEG });
   t.after(() => source.stop());
-  const { sink, frames, failed, ended } = collector();
+  const { sink, frames, failed, ended } = frameCollector();
   const started = performance.now();
   await source.start(sink);
-  await waitFor(() => ended() > 0, 10_000, 'sink.ended()');
+  await until(() => ended() > 0, 'sink.ended()', 10_000);
   const elapsed = performance.now() - started;
   assert.deepEqual(failed, []);
   assert.equal(ended(), 1);
@@ -74,9 +56,9 @@ test('file({ loop: false }).start() plays a 2 s clip at about real rate, then ca
 test('file().start() loops by default past the end of the clip until stop()', async (t) => {
   const source = file({ path: clipShort, ffmpegPath: FFMPEG, width: 80 });
   t.after(() => source.stop());
-  const { sink, frames, failed, ended } = collector();
+  const { sink, frames, failed, ended } = frameCollector();
   await source.start(sink);
-  await waitFor(() => frames.length >= 25, 10_000, '25 frames (2.5 passes of a 10-frame clip)');
+  await until(() => frames.length >= 25, '25 frames (2.5 passes of a 10-frame clip)', 10_000);
   await source.stop();
   const count = frames.length;
   await sleep(150);
@@ -186,7 +168,7 @@ test('file().start() rejects SOURCE_START_FAILED with ffmpeg\'s reason for a fil
   await writeFile(path, Buffer.alloc(4096, 0x5a));
   const source = file({ path, ffmpegPath: FFMPEG });
   t.after(() => source.stop());
-  await assert.rejects(source.start(collector().sink), (err: unknown) => {
+  await assert.rejects(source.start(frameCollector().sink), (err: unknown) => {
     assert.ok(isCamcastError(err, 'SOURCE_START_FAILED'), String(err));
     assert.match(err.message, /garbage\.mp4.*ffmpeg exited with code \d+ before the first frame: .*Invalid data/);
     return true;
@@ -199,7 +181,7 @@ test('file().start() rejects with the exit code and stderr of whatever ffmpegPat
   await chmod(fake, 0o755);
   const source = file({ path: clip2s, ffmpegPath: fake });
   t.after(() => source.stop());
-  await assert.rejects(source.start(collector().sink), (err: unknown) => {
+  await assert.rejects(source.start(frameCollector().sink), (err: unknown) => {
     assert.ok(isCamcastError(err, 'SOURCE_START_FAILED'));
     assert.match(err.message, /exited with code 3 before the first frame: fake ffmpeg refuses/);
     return true;
@@ -213,7 +195,7 @@ test('file() throws BAD_OPTION at once for an out-of-range encode option', () =>
 test('file().stop() during start() makes start() reject with CLOSED and leaves nothing running', async (t) => {
   const source = file({ path: clip2s, ffmpegPath: FFMPEG });
   t.after(() => source.stop());
-  const starting = source.start(collector().sink);
+  const starting = source.start(frameCollector().sink);
   await source.stop();
   await assert.rejects(starting, (err: unknown) => isCamcastError(err, 'CLOSED'));
 });

@@ -1,4 +1,5 @@
 import { describeError } from '../errors.js';
+import { portOf } from './url-scheme.js';
 
 /**
  * Node reports a network failure in the words of the OS or of OpenSSL ("connect ECONNREFUSED
@@ -82,10 +83,8 @@ function where(error: unknown, said: string, target: URL | undefined): string {
   const { address, port } = error as { address?: unknown; port?: unknown };
   if (address !== undefined && port !== undefined && said.includes(`${String(address)}:${String(port)}`)) return 'there';
   if (target === undefined) return 'there';
-  return `at ${target.hostname}:${target.port || DEFAULT_PORTS[target.protocol] || '?'}`;
+  return `at ${target.hostname}:${portOf(target) ?? '?'}`;
 }
-
-const DEFAULT_PORTS: Readonly<Record<string, string>> = { 'http:': '80', 'https:': '443', 'rtsp:': '554', 'rtsps:': '322' };
 
 function codeOf(error: unknown): string | undefined {
   const code = (error as { code?: unknown } | undefined)?.code;

@@ -5,11 +5,11 @@ import { createServer as createHttpServer } from 'node:http';
 import { createServer as createTcpServer, type AddressInfo, type Socket } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { setTimeout as sleep } from 'node:timers/promises';
 import { Broadcaster } from '../broadcaster.js';
 import { isCamcastError } from '../errors.js';
-import type { FrameSink } from './source.js';
 import { url } from './url.js';
+import { frameCollector } from '../testing/frame-collector.js';
+import { until } from '../testing/fake-source.js';
 
 const FFMPEG = '/usr/bin/ffmpeg';
 
@@ -35,20 +35,7 @@ async function rtsp401(t: TestContext): Promise<number> {
   return (server.address() as AddressInfo).port;
 }
 
-function collector() {
-  const failed: Error[] = [];
-  let frames = 0;
-  const sink: FrameSink = { frame: () => frames++, failed: (e) => failed.push(e), ended: () => {} };
-  return { sink, failed, frames: () => frames };
-}
 
-async function waitFor(condition: () => boolean, timeoutMs: number, what: string): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!condition()) {
-    if (Date.now() > deadline) assert.fail(`timed out after ${timeoutMs} ms waiting for ${what}`);
-    await sleep(20);
-  }
-}
 
 /** Fails the test if `text` holds the password in any form; the masked form must be there. */
 function assertMasked(text: string, ...secrets: string[]): void {
@@ -61,7 +48,7 @@ test('url().start() on an RTSP camera answering 401 rejects with ffmpeg\'s reaso
   const source = url({ url: `rtsp://admin:hunter2@127.0.0.1:${port}/live`, ffmpegPath: FFMPEG });
   t.after(() => source.stop());
   await source.check!(); // reachable: check() only connects
-  await assert.rejects(source.start(collector().sink), (err: unknown) => {
+  await assert.rejects(source.start(frameCollector().sink), (err: unknown) => {
     assert.ok(isCamcastError(err, 'SOURCE_START_FAILED'), String(err));
     assert.match(err.message, /401 Unauthorized/, 'ffmpeg\'s own words are kept');
     assertMasked(err.message, 'hunter2');
@@ -74,7 +61,7 @@ test('url().start() masks a percent-encoded password in both its forms', async (
   const port = await rtsp401(t);
   const source = url({ url: `rtsp://admin:hun%40ter2@127.0.0.1:${port}/live`, ffmpegPath: FFMPEG });
   t.after(() => source.stop());
-  await assert.rejects(source.start(collector().sink), (err: unknown) => {
+  await assert.rejects(source.start(frameCollector().sink), (err: unknown) => {
     assert.ok(isCamcastError(err, 'SOURCE_START_FAILED'), String(err));
     assertMasked(err.message, 'hun%40ter2', 'hun@ter2', 'ter2');
     return true;
@@ -91,7 +78,7 @@ test('a Broadcaster on an RTSP camera answering 401 keeps the password out of la
     () => assert.fail('a 401 camera gave a frame'),
     (err: unknown) => err as Error,
   );
-  await waitFor(() => broadcaster.lastError !== undefined, 10_000, 'the source to fail');
+  await until(() => broadcaster.lastError !== undefined, 'the source to fail', 10_000);
   assertMasked(broadcaster.lastError!.message, 'hunter2');
   assertMasked(broadcaster.status().lastError ?? '', 'hunter2');
   await broadcaster.close();
@@ -110,7 +97,7 @@ test('url().start() on an HTTP upstream serving bytes ffmpeg cannot read lets ff
   const { port } = server.address() as AddressInfo;
   const source = url({ url: `http://admin:hunter2@127.0.0.1:${port}/`, ffmpegPath: FFMPEG });
   t.after(() => source.stop());
-  await assert.rejects(source.start(collector().sink), (err: unknown) => {
+  await assert.rejects(source.start(frameCollector().sink), (err: unknown) => {
     assert.ok(isCamcastError(err, 'SOURCE_START_FAILED'), String(err));
     assert.match(err.message, /Invalid data found/);
     assertMasked(err.message, 'hunter2');
@@ -132,10 +119,10 @@ exit 1
   await chmod(fake, 0o755);
   const source = url({ url: 'rtsp://admin:p%40ss%20word@127.0.0.1:9/live', ffmpegPath: fake });
   t.after(() => source.stop());
-  const { sink, failed, frames } = collector();
+  const { sink, failed, frames } = frameCollector();
   await source.start(sink);
-  await waitFor(() => failed.length > 0, 10_000, 'sink.failed()');
-  assert.ok(frames() >= 1);
+  await until(() => failed.length > 0, 'sink.failed()', 10_000);
+  assert.ok(frames.length >= 1);
   assert.ok(isCamcastError(failed[0], 'SOURCE_FAILED'), String(failed[0]));
   assert.match(failed[0]!.message, /Connection reset by peer/);
   assertMasked(failed[0]!.message, 'p%40ss%20word', 'p@ss word');

@@ -3,13 +3,12 @@ import assert from 'node:assert/strict';
 import { createServer as createHttpServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import { createServer as createHttpsServer } from 'node:https';
 import type { AddressInfo } from 'node:net';
-import { setTimeout as sleep } from 'node:timers/promises';
 import sharp from 'sharp';
 import { isCamcastError } from '../errors.js';
-import type { FrameInput } from '../frame.js';
 import { selfSignedCertificate } from '../testing/self-signed.js';
-import type { FrameSink } from './source.js';
 import { url } from './url.js';
+import { frameCollector } from '../testing/frame-collector.js';
+import { until } from '../testing/fake-source.js';
 
 /** Passed where no ffmpeg may be used: the relay and the poller need none. */
 const NO_FFMPEG = '/nonexistent/ffmpeg';
@@ -50,20 +49,7 @@ const streamMjpeg: Handler = (req, res) => {
   req.on('close', () => clearInterval(timer));
 };
 
-function collector() {
-  const frames: FrameInput[] = [];
-  const failed: Error[] = [];
-  const sink: FrameSink = { frame: (f) => frames.push(f), failed: (e) => failed.push(e), ended: () => {} };
-  return { sink, frames, failed };
-}
 
-async function waitFor(condition: () => boolean, timeoutMs: number, what: string): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!condition()) {
-    if (Date.now() > deadline) assert.fail(`timed out after ${timeoutMs} ms waiting for ${what}`);
-    await sleep(10);
-  }
-}
 
 test('url().check() and start() refuse a self-signed certificate saying what to do; with insecure: true its MJPEG is relayed', async (t) => {
   const target = `${await serve(t, streamMjpeg)}/stream.mjpg`;
@@ -71,14 +57,14 @@ test('url().check() and start() refuse a self-signed certificate saying what to 
   const strict = url({ url: target, ffmpegPath: NO_FFMPEG });
   t.after(() => strict.stop());
   await assert.rejects(strict.check!(), (err: unknown) => isCamcastError(err, 'SOURCE_NOT_FOUND') && err.message === said);
-  await assert.rejects(strict.start(collector().sink), (err: unknown) => isCamcastError(err, 'SOURCE_START_FAILED') && err.message === said);
+  await assert.rejects(strict.start(frameCollector().sink), (err: unknown) => isCamcastError(err, 'SOURCE_START_FAILED') && err.message === said);
 
   const trusting = url({ url: target, ffmpegPath: NO_FFMPEG, insecure: true });
   t.after(() => trusting.stop());
   await trusting.check!();
-  const { sink, frames, failed } = collector();
+  const { sink, frames, failed } = frameCollector();
   await trusting.start(sink);
-  await waitFor(() => frames.length >= 3, 5000, '3 frames');
+  await until(() => frames.length >= 3, '3 frames', 5000);
   await trusting.stop();
   assert.ok(frames.slice(0, 3).every((frame) => jpegs.some((jpeg) => jpeg.equals(frame.jpeg))), 'the upstream\'s JPEGs, untouched');
   assert.deepEqual(failed, []);
@@ -93,9 +79,9 @@ test('url() with insecure: true polls a still image over HTTPS with a self-signe
   await assert.rejects(url({ url: target }).check!(), (err: unknown) => isCamcastError(err, 'SOURCE_NOT_FOUND') && err.message.includes(TRUST));
   const source = url({ url: target, ffmpegPath: NO_FFMPEG, insecure: true, fps: 20 });
   t.after(() => source.stop());
-  const { sink, frames, failed } = collector();
+  const { sink, frames, failed } = frameCollector();
   await source.start(sink);
-  await waitFor(() => frames.length >= 3, 10_000, 'three polled pictures');
+  await until(() => frames.length >= 3, 'three polled pictures', 10_000);
   await source.stop();
   assert.ok(served >= 3, `${served} GETs answered`);
   assert.deepEqual(failed, []);
@@ -111,7 +97,7 @@ test('url().check() and start() on https:// to a plain-HTTP server say to use ht
     return true;
   };
   await assert.rejects(source.check!(), (err: unknown) => isCamcastError(err, 'SOURCE_NOT_FOUND') && said(err));
-  await assert.rejects(source.start(collector().sink), (err: unknown) => isCamcastError(err, 'SOURCE_START_FAILED') && said(err));
+  await assert.rejects(source.start(frameCollector().sink), (err: unknown) => isCamcastError(err, 'SOURCE_START_FAILED') && said(err));
 });
 
 test('url() throws BAD_OPTION for an insecure that is not true or false', () => {

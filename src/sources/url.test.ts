@@ -8,9 +8,9 @@ import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import sharp from 'sharp';
 import { isCamcastError } from '../errors.js';
-import type { FrameInput } from '../frame.js';
-import type { FrameSink } from './source.js';
 import { url } from './url.js';
+import { frameCollector } from '../testing/frame-collector.js';
+import { until } from '../testing/fake-source.js';
 
 const FFMPEG = '/usr/bin/ffmpeg';
 /** Passed where the relay must work without ffmpeg: using it would fail to start. */
@@ -53,21 +53,7 @@ function countTimers(): number {
   return process.getActiveResourcesInfo().filter((r) => r === 'Timeout').length;
 }
 
-function collector() {
-  const frames: FrameInput[] = [];
-  const failed: Error[] = [];
-  let ended = 0;
-  const sink: FrameSink = { frame: (f) => frames.push(f), failed: (e) => failed.push(e), ended: () => ended++ };
-  return { sink, frames, failed, ended: () => ended };
-}
 
-async function waitFor(condition: () => boolean, timeoutMs: number, what: string): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!condition()) {
-    if (Date.now() > deadline) assert.fail(`timed out after ${timeoutMs} ms waiting for ${what}`);
-    await sleep(10);
-  }
-}
 
 /** Serves every JPEG as one part, `gapMs` apart, then destroys the socket (the upstream dies). */
 async function sendThenDie(res: ServerResponse, options: Parameters<typeof part>[1], gapMs = 20): Promise<void> {
@@ -88,9 +74,9 @@ for (const [name, options] of [
     const { base } = await serve(t, (_req, res) => void sendThenDie(res, options));
     const source = url({ url: `${base}/stream.mjpg`, ffmpegPath: NO_FFMPEG });
     t.after(() => source.stop());
-    const { sink, frames, failed, ended } = collector();
+    const { sink, frames, failed, ended } = frameCollector();
     await source.start(sink);
-    await waitFor(() => failed.length > 0, 5000, 'sink.failed()');
+    await until(() => failed.length > 0, 'sink.failed()', 5000);
     // Without Content-Length a part ends at the next delimiter, which the last part never gets.
     const expected = 'length' in options && options.length === false ? jpegs.length - 1 : jpegs.length;
     assert.equal(frames.length, expected);
@@ -118,9 +104,9 @@ test('url() relaying MJPEG with a size, quality or rate asked warns once that th
   const logger = { debug() {}, info() {}, warn: (m: string) => warnings.push(m), error() {} };
   const source = url({ url: base, ffmpegPath: NO_FFMPEG, width: 320, height: 240, quality: 50, fps: 5, logger });
   t.after(() => source.stop());
-  const { sink, frames } = collector();
+  const { sink, frames } = frameCollector();
   await source.start(sink);
-  await waitFor(() => frames.length >= 1, 5000, 'a frame');
+  await until(() => frames.length >= 1, 'a frame', 5000);
   await source.stop();
   await source.start(sink);
   await source.stop();
@@ -130,10 +116,10 @@ test('url() relaying MJPEG with a size, quality or rate asked warns once that th
   const quiet: string[] = [];
   const plain = url({ url: base, ffmpegPath: NO_FFMPEG, logger: { ...logger, warn: (m: string) => quiet.push(m) } });
   t.after(() => plain.stop());
-  await plain.start(collector().sink);
+  await plain.start(frameCollector().sink);
   await plain.stop();
   assert.deepEqual(quiet, []);
-  await waitFor(() => streaming === 0, 5000, 'the upstream to see every request closed');
+  await until(() => streaming === 0, 'the upstream to see every request closed', 5000);
 });
 
 test('url().stop() aborts the relayed request and no frame follows', async (t) => {
@@ -148,12 +134,12 @@ test('url().stop() aborts the relayed request and no frame follows', async (t) =
   });
   const source = url({ url: base, ffmpegPath: NO_FFMPEG });
   t.after(() => source.stop());
-  const { sink, frames, failed } = collector();
+  const { sink, frames, failed } = frameCollector();
   const timersBefore = countTimers();
   await source.start(sink);
-  await waitFor(() => frames.length >= 3, 5000, '3 frames');
+  await until(() => frames.length >= 3, '3 frames', 5000);
   await source.stop();
-  await waitFor(() => closed, 5000, 'the server to see the request closed');
+  await until(() => closed, 'the server to see the request closed', 5000);
   assert.equal(countTimers(), timersBefore, 'no timers left behind');
   const count = frames.length;
   await sleep(100);
@@ -170,9 +156,9 @@ test('url().start() reports SOURCE_STALLED when the upstream stops sending but k
   });
   const source = url({ url: base, ffmpegPath: NO_FFMPEG, stallTimeoutMs: 300 });
   t.after(() => source.stop());
-  const { sink, failed } = collector();
+  const { sink, failed } = frameCollector();
   await source.start(sink);
-  await waitFor(() => failed.length > 0, 5000, 'sink.failed()');
+  await until(() => failed.length > 0, 'sink.failed()', 5000);
   assert.ok(isCamcastError(failed[0], 'SOURCE_STALLED'), String(failed[0]));
   assert.match(failed[0]!.message, /no frame for 0.3 s/);
 });
@@ -185,12 +171,12 @@ test('url().start() rejects SOURCE_START_FAILED when no frame comes in time or t
   });
   const silent = url({ url: `${base}/silent`, ffmpegPath: NO_FFMPEG, startTimeoutMs: 300 });
   t.after(() => silent.stop());
-  await assert.rejects(silent.start(collector().sink), (err: unknown) =>
+  await assert.rejects(silent.start(frameCollector().sink), (err: unknown) =>
     isCamcastError(err, 'SOURCE_START_FAILED') && /no frame within 0.3 s/.test(err.message),
   );
   const dying = url({ url: `${base}/dies`, ffmpegPath: NO_FFMPEG });
   t.after(() => dying.stop());
-  await assert.rejects(dying.start(collector().sink), (err: unknown) =>
+  await assert.rejects(dying.start(frameCollector().sink), (err: unknown) =>
     isCamcastError(err, 'SOURCE_START_FAILED') && /upstream/.test(err.message),
   );
 });
@@ -201,7 +187,7 @@ test('url().start() rejects with the HTTP status; check() calls a 404 SOURCE_NOT
   });
   const missing = url({ url: `${base}/missing`, ffmpegPath: NO_FFMPEG });
   t.after(() => missing.stop());
-  await assert.rejects(missing.start(collector().sink), (err: unknown) =>
+  await assert.rejects(missing.start(frameCollector().sink), (err: unknown) =>
     isCamcastError(err, 'SOURCE_START_FAILED') && err.message.endsWith("/missing answered HTTP 404 Not Found: check the path (the camera's manual or web page gives its MJPEG stream or snapshot URL)"),
   );
   await assert.rejects(missing.check!(), (err: unknown) => isCamcastError(err, 'SOURCE_NOT_FOUND'));
@@ -220,9 +206,9 @@ test('url().start() polls a still-image URL (image/jpeg) at the asked rate, one 
   const logger = { debug() {}, info() {}, warn: (m: string) => warnings.push(m), error() {} };
   const source = url({ url: `${base}/snapshot.jpg`, ffmpegPath: '/nonexistent/ffmpeg', fps: 10, quality: 50, logger });
   t.after(() => source.stop());
-  const { sink, frames, failed, ended } = collector();
+  const { sink, frames, failed, ended } = frameCollector();
   await source.start(sink);
-  await waitFor(() => frames.length >= 5, 10_000, 'five polled pictures');
+  await until(() => frames.length >= 5, 'five polled pictures', 10_000);
   assert.equal(warnings.length, 1);
   // The rate is the poller's own (fps: 10): only the quality goes unapplied.
   assert.match(warnings[0]!, /is a still image, polled and passed on untouched: the asked quality is not applied/);
@@ -244,9 +230,9 @@ test('url() polling a still image that starts failing reports sink.failed()', as
   });
   const source = url({ url: `${base}/snapshot.jpg`, fps: 20 });
   t.after(() => source.stop());
-  const { sink, failed } = collector();
+  const { sink, failed } = frameCollector();
   await source.start(sink);
-  await waitFor(() => failed.length > 0, 10_000, 'sink.failed()');
+  await until(() => failed.length > 0, 'sink.failed()', 10_000);
   assert.match(String(failed[0]), /HTTP 500/);
 });
 
@@ -266,7 +252,7 @@ test('url() fails start() when a still image stops after its headers, and lets g
   const { target, closed } = await stallingSnapshot(t);
   const source = url({ url: target, startTimeoutMs: 300, ffmpegPath: NO_FFMPEG });
   t.after(() => source.stop());
-  await assert.rejects(source.start(collector().sink), (err: unknown) =>
+  await assert.rejects(source.start(frameCollector().sink), (err: unknown) =>
     isCamcastError(err, 'SOURCE_START_FAILED') && err.message === `${target}: no picture within 0.3 s`,
   );
   assert.equal(closed.length, 1);
@@ -277,9 +263,9 @@ test('url().stop() while the first still-image answer stalls ends start() with C
   const { target, closed, sentHead } = await stallingSnapshot(t);
   const source = url({ url: target, startTimeoutMs: 5000, ffmpegPath: NO_FFMPEG });
   t.after(() => source.stop());
-  const starting = source.start(collector().sink);
+  const starting = source.start(frameCollector().sink);
   starting.catch(() => {});
-  await waitFor(() => sentHead() === 1, 5000, 'the headers and the first bytes');
+  await until(() => sentHead() === 1, 'the headers and the first bytes', 5000);
   await sleep(100); // the client has them and waits for the rest
   await source.stop();
   await assert.rejects(starting, (err: unknown) => isCamcastError(err, 'CLOSED'));
@@ -300,7 +286,7 @@ test('url().start() hands a Digest-protected URL with credentials to ffmpeg, whi
   const source = url({ url: withCredentials, ffmpegPath: fake });
   t.after(() => source.stop());
   await source.check!();
-  const { sink, frames } = collector();
+  const { sink, frames } = frameCollector();
   await source.start(sink);
   assert.ok(frames.length >= 1);
   const argv = (await readFile(join(dir, 'argv'), 'utf8')).split('\n');
@@ -318,7 +304,7 @@ test('url().check() resolves for a reachable server and closes its request', asy
     req.on('close', () => (closed = true));
   });
   await url({ url: base }).check!();
-  await waitFor(() => closed, 5000, 'the check request to be closed');
+  await until(() => closed, 'the check request to be closed', 5000);
 });
 
 test('url().check() rejects SOURCE_NOT_FOUND for a refused port and a server that never answers', async (t) => {
@@ -334,7 +320,7 @@ test('url().check() rejects SOURCE_NOT_FOUND for a refused port and a server tha
   );
   const starting = url({ url: `http://127.0.0.1:${freePort}/`, ffmpegPath: NO_FFMPEG });
   t.after(() => starting.stop());
-  await assert.rejects(starting.start(collector().sink), (err: unknown) =>
+  await assert.rejects(starting.start(frameCollector().sink), (err: unknown) =>
     isCamcastError(err, 'SOURCE_START_FAILED') && err.message === refused,
   );
   await assert.rejects(url({ url: `rtsp://127.0.0.1:${freePort}/live`, ffmpegPath: FFMPEG }).check!(), (err: unknown) =>
@@ -371,7 +357,7 @@ test('url().check(signal) aborted while the server has not answered rejects at o
   const started = performance.now();
   await assert.rejects(url({ url: base, checkTimeoutMs: 10_000 }).check!(abort.signal), (err: unknown) => err === reason);
   assert.ok(performance.now() - started < 600, `settled after ${(performance.now() - started).toFixed(0)} ms`);
-  await waitFor(() => closed, 1000, 'the server to see the connection closed');
+  await until(() => closed, 'the server to see the connection closed', 1000);
 });
 
 test('url().check(signal) on RTSP connects to nothing once the signal has aborted', async (t) => {
@@ -386,7 +372,7 @@ test('url().check(signal) on RTSP connects to nothing once the signal has aborte
   const source = url({ url: `rtsp://127.0.0.1:${port}/live`, ffmpegPath: FFMPEG });
   await assert.rejects(source.check!(AbortSignal.abort()), (err: unknown) => (err as Error).name === 'AbortError');
   await source.check!(new AbortController().signal); // a signal that never aborts changes nothing
-  await waitFor(() => connections >= 1, 1000, 'the connection of the second check');
+  await until(() => connections >= 1, 'the connection of the second check', 1000);
   // Both checks have settled: a connection from the aborted one would make this 2.
   await new Promise((resolve) => setTimeout(resolve, 100));
   assert.equal(connections, 1, 'only the check that was not aborted connected');
@@ -409,7 +395,7 @@ test('url().check() and start() reject a web page, JSON, XML or text with SOURCE
     t.after(() => source.stop());
     await assert.rejects(source.check!(), (err: unknown) => isCamcastError(err, 'SOURCE_START_FAILED') && err.message === said);
     // NO_FFMPEG: had it gone on to ffmpeg, the reason would be ffmpeg's absence.
-    await assert.rejects(source.start(collector().sink), (err: unknown) => isCamcastError(err, 'SOURCE_START_FAILED') && err.message === said);
+    await assert.rejects(source.start(frameCollector().sink), (err: unknown) => isCamcastError(err, 'SOURCE_START_FAILED') && err.message === said);
   }
   for (const type of ['application/octet-stream', 'video/mp4', 'application/vnd.apple.mpegurl', 'application/x-mpegurl', 'image/png', '']) {
     await url({ url: `${base}/video?type=${encodeURIComponent(type)}` }).check!(); // ffmpeg's to try
@@ -423,7 +409,7 @@ test('url().start() quotes ffmpeg\'s reason for an input that is no video naming
   const target = `${base.replace('http://', 'http://admin:hunter2@')}/video`;
   const source = url({ url: target, ffmpegPath: FFMPEG });
   t.after(() => source.stop());
-  await assert.rejects(source.start(collector().sink), (err: unknown) => {
+  await assert.rejects(source.start(frameCollector().sink), (err: unknown) => {
     assert.ok(isCamcastError(err, 'SOURCE_START_FAILED'), String(err));
     assert.ok(err.message.startsWith(`${source.description}: ffmpeg exited with code 1 before the first frame: `), err.message);
     assert.match(err.message, /Invalid data found when processing input/);
@@ -447,9 +433,9 @@ test('url() polling a still image whose camera goes away reports sink.failed() s
   const target = `http://127.0.0.1:${port}/snapshot.jpg`;
   const source = url({ url: target, ffmpegPath: NO_FFMPEG, fps: 20 });
   t.after(() => source.stop());
-  const { sink, frames, failed } = collector();
+  const { sink, frames, failed } = frameCollector();
   await source.start(sink);
-  await waitFor(() => failed.length > 0, 10_000, 'sink.failed()');
+  await until(() => failed.length > 0, 'sink.failed()', 10_000);
   assert.equal(frames.length, 1);
   assert.ok(isCamcastError(failed[0], 'SOURCE_FAILED'), String(failed[0]));
   assert.equal(failed[0]!.message, `${target}: connect ECONNREFUSED 127.0.0.1:${port}: nothing listens there: check the address, the port and that the camera is on`);

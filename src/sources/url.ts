@@ -16,7 +16,7 @@ import { redactError, redactSecrets, urlSecrets } from './redact.js';
 import { SnapshotPoller } from './snapshot-poller.js';
 import type { FrameSink, Source } from './source.js';
 import { checkOptionsObject, checkSharedOptions } from './source-options.js';
-import { unsupportedScheme, URL_SCHEMES } from './url-scheme.js';
+import { portOf, unsupportedScheme, URL_SCHEMES } from './url-scheme.js';
 
 export interface UrlOptions extends EncodeOptions {
   /** rtsp://, rtsps://, http:// or https://; credentials may sit in the URL. */
@@ -310,7 +310,7 @@ class UrlSource implements Source {
 
   /** RTSP is ffmpeg's to speak; check() only makes sure something listens at host:port. */
   async #checkTcp(target: URL, signal: AbortSignal | undefined): Promise<void> {
-    const port = Number(target.port || (target.protocol === 'rtsps:' ? 322 : 554));
+    const port = portOf(target)!; // rtsp: or rtsps:, both with a default
     const host = target.hostname.replace(/^\[(.*)\]$/, '$1');
     const timeoutMs = this.#options.checkTimeoutMs ?? 5000;
     signal?.throwIfAborted();
