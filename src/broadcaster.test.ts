@@ -55,6 +55,22 @@ describe('Broadcaster', () => {
     assert.ok(source.running);
   });
 
+  test('keepWarm() starts the linger again for a running capture, and starts nothing', async (t) => {
+    const { source, broadcaster } = setup(t, { idleTimeoutMs: 150 });
+    broadcaster.keepWarm();
+    await delay(30);
+    assert.equal(source.starts, 0, 'an idle capture stays idle');
+    broadcaster.subscribe({ frame() {} })();
+    await until(() => source.running, 'start');
+    for (let i = 0; i < 5; i++) {
+      await delay(60);
+      broadcaster.keepWarm();
+    }
+    assert.ok(source.running, 'still running 300 ms on, past two lingers');
+    assert.equal(broadcaster.subscriberCount, 0);
+    await until(() => !source.running, 'the stop once nobody looks');
+  });
+
   test('idleTimeoutMs 0 keeps capturing with no subscriber', async (t) => {
     const { source, broadcaster } = setup(t, { idleTimeoutMs: 0 });
     broadcaster.subscribe({ frame() {} })();
@@ -137,13 +153,30 @@ describe('Broadcaster', () => {
   });
 
   test('nextFrame() rejects with NO_FRAME and the reason after its timeout', async (t) => {
-    const { source, broadcaster } = setup(t, { restartDelaysMs: [10_000] });
+    const { source, broadcaster } = setup(t, { restartDelaysMs: [20] });
     source.startError = new Error('device unplugged');
-    await assert.rejects(broadcaster.nextFrame({ timeoutMs: 100 }), (error: unknown) => {
+    const next = broadcaster.nextFrame({ timeoutMs: 300 });
+    // The first attempt fails; the retry starts but sends nothing, as a camera that never answers.
+    await until(() => source.starts >= 1, 'the first attempt');
+    source.startError = undefined;
+    await assert.rejects(next, (error: unknown) => {
       assert.ok(isCamcastError(error, 'NO_FRAME'));
-      assert.match(error.message, /device unplugged/);
+      assert.match(error.message, /^no frame from fake source within 0.3 s: device unplugged$/);
       return true;
     });
+  });
+
+  test('nextFrame() rejects at once when the source fails and its next attempt is beyond the timeout', async (t) => {
+    const { source, broadcaster } = setup(t, { restartDelaysMs: [10_000] });
+    source.startError = new Error('device unplugged');
+    const asked = Date.now();
+    await assert.rejects(broadcaster.nextFrame({ timeoutMs: 5000 }), (error: unknown) => {
+      assert.ok(isCamcastError(error, 'NO_FRAME'));
+      assert.match(error.message, /^no picture: device unplugged; the next attempt is in (9|10) s$/);
+      return true;
+    });
+    assert.ok(Date.now() - asked < 2500, 'well before the 5 s timeout');
+    assert.equal(broadcaster.listenerCount('state'), 0, 'its listener is gone');
   });
 
   test('end of the source ends every subscriber', async (t) => {

@@ -128,6 +128,17 @@ export class Broadcaster extends TypedEmitter<BroadcasterEvents> {
     return () => this.#unsubscribe(subscriber);
   }
 
+  /**
+   * Someone just looked at the newest frame without subscribing (a snapshot): as for a viewer
+   * who has just left, the linger starts again, so a client that only polls snapshots keeps a
+   * running capture warm instead of having it stopped and restarted every idle timeout. Starts
+   * nothing; cheaper than subscribe() and unsubscribe(), which make the next frame copy the
+   * list of viewers.
+   */
+  keepWarm(): void {
+    if (this.#runner.state !== 'stopped') this.#lingerAfterLastViewer();
+  }
+
   /** Starts capturing now, without waiting for a viewer (used with idleTimeoutMs 0). */
   startCapture(): void {
     if (!this.#closed) this.#runner.start();
@@ -135,17 +146,30 @@ export class Broadcaster extends TypedEmitter<BroadcasterEvents> {
 
   /**
    * The next live frame, counting as a brief viewer (so it starts an idle capture and lets the
-   * linger keep it warm). Rejects with NO_FRAME after `timeoutMs`, saying why when it knows.
+   * linger keep it warm). Rejects with NO_FRAME after `timeoutMs`, saying why when it knows, or
+   * as soon as the source fails with its next attempt beyond that.
    */
   nextFrame({ timeoutMs = 5000, signal }: { timeoutMs?: number; signal?: AbortSignal } = {}): Promise<Frame> {
     return new Promise((resolve, reject) => {
       let settled = false;
+      const deadline = Date.now() + timeoutMs;
       const finish = () => {
         settled = true;
         clearTimeout(timer);
         signal?.removeEventListener('abort', onAbort);
+        this.off('state', onState);
         unsubscribe();
       };
+      // A source that fails and will not try again before the deadline sends nothing in time:
+      // say so now rather than at the deadline.
+      const onState = (state: SourceState) => {
+        const retryAt = this.#runner.retryAt;
+        if (settled || state !== 'retrying' || retryAt === undefined || retryAt < deadline) return;
+        finish();
+        const why = this.#runner.lastError ? describeError(this.#runner.lastError) : 'it failed';
+        reject(new CamcastError('NO_FRAME', `no picture: ${why}; the next attempt is in ${Math.ceil((retryAt - Date.now()) / 1000)} s`));
+      };
+      this.on('state', onState);
       const onAbort = () => {
         if (settled) return;
         finish();
@@ -207,6 +231,11 @@ export class Broadcaster extends TypedEmitter<BroadcasterEvents> {
     if (!this.#subscribers.delete(subscriber)) return;
     this.#order = undefined;
     this.emit('subscribers', this.#subscribers.size);
+    this.#lingerAfterLastViewer();
+  }
+
+  /** (Re)starts the linger once nobody watches: the capture stops when it runs out. */
+  #lingerAfterLastViewer(): void {
     if (this.#subscribers.size > 0 || this.#idleTimeoutMs <= 0 || this.#closed) return;
     clearTimeout(this.#idleTimer);
     this.#idleTimer = setTimeout(() => {

@@ -219,7 +219,7 @@ export class LiveStream extends TypedEmitter<LiveStreamEvents> {
       if (req.method !== 'GET' && req.method !== 'HEAD') {
         sendText(res, 405, `camcast: ${req.method} is not allowed here; use GET`, { Allow: 'GET, HEAD' });
       } else if (this.#closing) {
-        sendError(res, new CamcastError('CLOSED', 'camcast: this stream was closed'));
+        sendError(res, new CamcastError('CLOSED', 'this stream was closed'));
       } else {
         serve();
       }

@@ -135,8 +135,31 @@ describe('GET /metrics', () => {
     await until(() => server.broadcaster.status().restarts >= 2, 'two restarts');
     const failing = await scrape(url);
     assert.ok(failing.get('camcast_source_restarts_total')! >= 2);
-    assert.equal(failing.get('camcast_source_state{state="retrying"}')! + failing.get('camcast_source_state{state="starting"}')!, 1);
+    assert.equal(failing.get('camcast_source_state{state="retrying"}'), 1);
+    assert.equal(failing.get('camcast_source_state{state="starting"}'), 0);
     assert.equal(failing.get('camcast_source_state{state="live"}'), 0);
+  });
+
+  test('a source trying again after a failure is still failing for the metrics and /api/health until a frame comes', async (t) => {
+    const source = new FakeSource();
+    const { server, url } = await start(t, { source, restartDelaysMs: [20, 60_000] });
+    const unsubscribe = server.broadcaster.subscribe({ frame() {} });
+    t.after(unsubscribe);
+    await until(() => source.running, 'the source to start');
+    source.emit();
+    source.fail(new Error('no answer from the camera'));
+    // The retry starts and hangs without a frame, as an IP camera that never answers does.
+    await until(() => source.starts === 2 && source.running, 'the retry to run');
+    const during = await scrape(url);
+    assert.equal(during.get('camcast_source_state{state="retrying"}'), 1);
+    assert.equal(during.get('camcast_source_state{state="starting"}'), 0);
+    const health = await fetchBuffer(`${url}api/health`);
+    assert.equal(health.status, 503);
+    assert.deepEqual(JSON.parse(health.body.toString()), { ok: false, state: 'retrying' });
+    source.emit();
+    const healed = await fetchBuffer(`${url}api/health`);
+    assert.equal(healed.status, 200);
+    assert.deepEqual(JSON.parse(healed.body.toString()), { ok: true, state: 'live' });
   });
 
   test("a LiveStream's registry merges into an app's own that has the process metrics; processMetrics adds them to cam.metrics", async (t) => {

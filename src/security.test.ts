@@ -129,6 +129,24 @@ describe('access control', () => {
     assert.ok(body.length > 100);
   });
 
+  test('plain http:// sent to the HTTPS port is told to use https:// (in plain HTTP), and HTTPS still works', async (t) => {
+    const { cert, key } = selfSignedCertificate();
+    const { port, server } = await start(t, { tls: { cert, key } });
+    const answer = await rawRequest(port, 'GET /stream.mjpg HTTP/1.1\r\nHost: 127.0.0.1\r\nUser-Agent: a-browser/1.0 with some more header bytes\r\n\r\n');
+    assert.match(answer, /^HTTP\/1\.1 400 Bad Request\r\n/);
+    assert.match(answer, /\r\n\r\ncamcast: this port speaks HTTPS: use https:\/\/ instead of http:\/\/\n$/);
+    assert.equal(server.live.viewerCount, 0);
+    // Other bad handshakes get TLS's own alert and are closed: nobody reads plain text there.
+    assert.doesNotMatch(await rawRequest(port, Buffer.from([0x16, 0x03, 0x01, 0x00, 0x05, 1, 2, 3, 4, 5])), /HTTP|camcast/);
+    const good = await new Promise<number>((resolve, reject) => {
+      https.get(`https://127.0.0.1:${port}/api/health`, { ca: cert, agent: false }, (res) => {
+        res.resume();
+        resolve(res.statusCode!);
+      }).once('error', reject);
+    });
+    assert.equal(good, 200);
+  });
+
   test('a certificate and key that do not match fail with one BAD_OPTION line', () => {
     assert.throws(() => createServer({ source: testPattern(), tls: { cert: 'nope', key: 'nope' } }), (error: any) => {
       assert.equal(error.code, 'BAD_OPTION');

@@ -35,8 +35,29 @@ describe('SourceRunner', () => {
     assert.equal(runner.state, 'live');
     assert.equal(runner.restarts, 1);
     assert.equal(runner.lastError, undefined);
-    assert.deepEqual(states.slice(0, 4), ['starting', 'live', 'retrying', 'starting']);
+    assert.deepEqual(states, ['starting', 'live', 'retrying', 'live']);
     assert.ok(frames.some((f) => !f.noSignal));
+  });
+
+  test('a retry stays "retrying" until its first frame, with no next attempt planned meanwhile, and its stall is caught', async (t) => {
+    const { source, runner, frames } = setup(t, { stallTimeoutMs: 150, restartDelaysMs: [20, 5000] });
+    runner.start();
+    await until(() => source.running, 'start');
+    assert.equal(runner.state, 'starting', 'a first start is only starting');
+    source.emit();
+    source.fail(new Error('camera unplugged'));
+    assert.equal(runner.state, 'retrying');
+    assert.ok(runner.retryAt! > Date.now() - 5, 'the next attempt is planned');
+    await until(() => source.starts === 2 && source.running, 'the retry');
+    // The retry runs but sends nothing yet: the source is still failing for whoever watches.
+    assert.equal(runner.state, 'retrying');
+    assert.equal(runner.retryAt, undefined, 'the attempt is under way, none planned');
+    assert.equal(runner.lastError?.message, 'camera unplugged');
+    // A retry that never sends a frame stalls like any attempt, and the next wait is planned.
+    await until(() => runner.lastError?.message === 'fake source sent no frame for 0.15 s', 'the retry to stall', 3000);
+    assert.equal(runner.state, 'retrying');
+    assert.ok(runner.retryAt! > Date.now() + 1000, 'the second delay is planned');
+    assert.ok(frames.every((f) => f.noSignal || f.jpeg[2] === 1), 'no frame from the retry');
   });
 
   test('the log says when a failed source is live again and when a source has ended, not only that it failed', async (t) => {

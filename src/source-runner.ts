@@ -95,7 +95,7 @@ export class SourceRunner {
   get lastError(): Error | undefined {
     return this.#lastError;
   }
-  /** While retrying: when the next attempt starts (epoch ms). */
+  /** While retrying: when the next attempt starts (epoch ms); undefined while that attempt runs. */
   get retryAt(): number | undefined {
     return this.#state === 'retrying' ? this.#retryAt : undefined;
   }
@@ -128,7 +128,11 @@ export class SourceRunner {
 
   async #launch(): Promise<void> {
     const gen = ++this.#generation;
-    this.#setState('starting', undefined);
+    // A retry stays 'retrying' until a frame comes: the source is still failing for everyone who
+    // watches the state (health checks, alerts, the viewer page), and a camera that never answers
+    // spends most of its failure inside attempts. Only the wait before the next attempt is over.
+    if (this.#lastError) this.#retryAt = undefined;
+    else this.#setState('starting', undefined);
     // A stop still under way (an ffmpeg taking its time to exit) must finish before the next
     // start, or a camera would be opened twice at once.
     await this.#stopping?.catch(() => {});
@@ -154,8 +158,9 @@ export class SourceRunner {
       if (gen === this.#generation) this.#fail(gen, error);
       return;
     }
-    // The source may have failed or ended before start() resolved; stop() handles a stale start.
-    if (gen === this.#generation && (this.#state === 'starting' || this.#state === 'live')) this.#armStallTimer(gen);
+    // The source may have failed or ended before start() resolved (a failure plans the next
+    // attempt, so #retryAt is set again); stop() handles a stale start.
+    if (gen === this.#generation && this.#attemptRunning()) this.#armStallTimer(gen);
   }
 
   #liveFrame(frame: FrameInput): void {
@@ -177,6 +182,11 @@ export class SourceRunner {
       this.#setState('live', undefined);
     }
     this.#onFrame(frame);
+  }
+
+  /** True while an attempt runs that has not failed: the first start, a retry, or a live source. */
+  #attemptRunning(): boolean {
+    return this.#state === 'starting' || this.#state === 'live' || (this.#state === 'retrying' && this.#retryAt === undefined);
   }
 
   #armStallTimer(gen: number): void {

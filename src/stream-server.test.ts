@@ -166,8 +166,10 @@ describe('StreamServer', () => {
     const { url } = await start(t, { source, snapshotTimeoutMs: 300, restartDelaysMs: [10_000] });
     const res = await fetchBuffer(`${url}snapshot.jpg`);
     assert.equal(res.status, 503);
-    assert.match(res.body.toString(), /no frame from fake source within 0.3 s: camera unplugged/);
-    assert.equal(res.headers['retry-after'], '1');
+    // The first attempt fails at once and the next is 10 s away: no need to wait out the 0.3 s.
+    assert.match(res.body.toString(), /^camcast: no picture: camera unplugged; the next attempt is in (9|10) s$/m);
+    // Asking again before the next attempt, 10 s after the failure, would get the same answer.
+    assert.match(res.headers['retry-after']!, /^(9|10)$/);
   });
 
   test('GET /snapshot.jpg on a source already failed answers 503 at once when its next attempt is beyond the wait', async (t) => {
@@ -200,6 +202,26 @@ describe('StreamServer', () => {
     }
     assert.equal(server.broadcaster.state, 'retrying');
     assert.equal(source.starts, 1);
+  });
+
+  test('a client that only polls snapshots keeps a live capture running: it is not stopped and restarted every idle timeout', async (t) => {
+    const source = new FakeSource();
+    const { url, server } = await start(t, { source, idleTimeoutMs: 300 });
+    const first = fetchBuffer(`${url}snapshot.jpg`);
+    await until(() => source.running, 'the capture to start');
+    source.emit();
+    assert.equal((await first).status, 200);
+    // Polled every 100 ms for well over the 300 ms linger; every answer comes from the running capture.
+    for (let i = 0; i < 8; i++) {
+      source.emit();
+      assert.equal((await fetchBuffer(`${url}snapshot.jpg`)).status, 200);
+      await delay(100);
+    }
+    assert.equal(source.starts, 1, 'started once');
+    assert.equal(source.stops, 0, 'never stopped');
+    assert.equal(server.broadcaster.state, 'live');
+    // Once the polling stops, the linger runs out as after a viewer.
+    await until(() => !source.running, 'the capture to stop after the linger', 3000);
   });
 
   test('GET /api/status counts viewers and reports the source', async (t) => {

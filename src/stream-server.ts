@@ -1,6 +1,6 @@
 import http from 'node:http';
 import https from 'node:https';
-import type { AddressInfo, Socket } from 'node:net';
+import { Socket, type AddressInfo } from 'node:net';
 import type { Broadcaster } from './broadcaster.js';
 import { LiveStream, type LiveStreamEvents, type LiveStreamOptions } from './live-stream.js';
 import { CamcastError, describeError } from './errors.js';
@@ -104,7 +104,7 @@ export class StreamServer extends TypedEmitter<StreamServerEvents> {
     // without any answer. No 'upgrade' listener, on purpose: with none, Node serves a request
     // that offers an upgrade (curl --http2 sends "Upgrade: h2c") as the plain request it also is.
     this.#http.on('connect', (_req: http.IncomingMessage, socket: Socket) => socket.end(plainResponse('405 Method Not Allowed')));
-    this.#http.on('tlsClientError', (_error: Error, socket: Socket) => socket.destroy());
+    this.#http.on('tlsClientError', (error: NodeJS.ErrnoException, socket: Socket) => answerPlainHttpOnTls(error, socket));
     this.#http.on('clientError', (error: NodeJS.ErrnoException, socket: Socket) => {
       // Malformed or oversized requests get a plain 4xx and only their own socket is closed.
       // A socket already sending a response (a stream) is cut instead: a 4xx there would land
@@ -208,6 +208,30 @@ function checkServerOptions(o: StreamServerOptions): void {
   if (o.token != null) checkText('token', o.token, "'9f2c41d0b7e8a6f3'");
   checkDelay('headersTimeoutMs', o.headersTimeoutMs, 1);
   checkDelay('requestTimeoutMs', o.requestTimeoutMs, 1);
+}
+
+/**
+ * A failed TLS handshake. When it was a plain-HTTP request (http:// typed for an https:// server,
+ * OpenSSL says so), the client is told in plain HTTP, as nginx does, instead of an empty reply.
+ * The TLS socket cannot write unencrypted; the TCP socket beneath it (Node's `_parent`) can.
+ */
+function answerPlainHttpOnTls(error: NodeJS.ErrnoException, socket: Socket): void {
+  const tcp = (socket as Socket & { _parent?: unknown })._parent;
+  if (error.code !== 'ERR_SSL_HTTP_REQUEST' || !(tcp instanceof Socket) || !tcp.writable) {
+    socket.destroy();
+    return;
+  }
+  const body = 'camcast: this port speaks HTTPS: use https:// instead of http://\n';
+  const head = `HTTP/1.1 400 Bad Request\r\nContent-Type: text/plain; charset=utf-8\r\nContent-Length: ${Buffer.byteLength(body)}\r\nConnection: close\r\n\r\n`;
+  // Half-closed, not destroyed: closing a socket with the rest of the request unread sends a
+  // reset, which can make the client drop the answer. The client closes once it has read it;
+  // a second later the socket goes anyway (with the server's other sockets, if it closes first).
+  tcp.end(head + body);
+  const timer = setTimeout(() => socket.destroy(), 1000).unref();
+  tcp.once('close', () => {
+    clearTimeout(timer);
+    socket.destroy();
+  });
 }
 
 function plainResponse(status: string): string {

@@ -49,8 +49,8 @@ export function sendJson(res: ServerResponse, value: unknown, status = 200): voi
   res.end(res.req.method === 'HEAD' ? undefined : body);
 }
 
-export function sendError(res: ServerResponse, error: unknown): void {
+/** A failure as its HTTP status and a one-line body; a 503 says when to ask again (1 s unless told). */
+export function sendError(res: ServerResponse, error: unknown, headers: Record<string, string | number> = {}): void {
   const status = error instanceof CamcastError ? (STATUS_BY_CODE[error.code] ?? 500) : 500;
-  const headers: Record<string, string> = status === 503 ? { 'Retry-After': '1' } : {};
-  sendText(res, status, describeError(error), headers);
+  sendText(res, status, `camcast: ${describeError(error)}`, status === 503 ? { 'Retry-After': 1, ...headers } : {});
 }

@@ -105,7 +105,8 @@ export class Routes {
       sendText(res, 400, 'camcast: malformed request URL');
       return;
     }
-    let route = ROUTES.get(url.pathname);
+    // A trailing slash (/api/status/, as some dashboards write URLs) names the same thing.
+    let route = ROUTES.get(url.pathname) ?? (url.pathname.length > 1 ? ROUTES.get(url.pathname.replace(/\/+$/, '')) : undefined);
     // mjpg-streamer's URLs live on "/" and pick the action from the query.
     const action = url.searchParams.get('action');
     if (route === 'page' && action !== null) route = ACTIONS.get(action.replace(/_\d+$/, ''));

@@ -17,20 +17,25 @@ export async function serveSnapshot(req: IncomingMessage, res: ServerResponse, b
   if (broadcaster.state === 'retrying' && retryInMs >= timeoutMs) {
     const why = broadcaster.lastError ? describeError(broadcaster.lastError) : 'it failed';
     const seconds = Math.ceil(retryInMs / 1000);
-    // Still a brief viewer: the linger restarts, so a client that only polls snapshots keeps the
-    // failed capture (and its backoff) alive instead of restarting it from the first delay.
-    broadcaster.subscribe({ frame() {} })();
+    // Still a look at the stream: a client that only polls snapshots keeps the failed capture
+    // (and its backoff) alive instead of restarting it from the first delay.
+    broadcaster.keepWarm();
     sendText(res, 503, `camcast: no picture: ${why}; the next attempt is in ${seconds} s`, { 'Retry-After': seconds });
     return;
   }
-  if (!frame || frame.noSignal || broadcaster.state !== 'live') {
+  if (frame && !frame.noSignal && broadcaster.state === 'live') {
+    // Served from the running capture: keep it running for the next poll, as a viewer would.
+    broadcaster.keepWarm();
+  } else {
     const aborter = new AbortController();
     const abort = () => aborter.abort();
     res.once('close', abort);
     try {
       frame = await broadcaster.nextFrame({ timeoutMs, signal: aborter.signal });
     } catch (error) {
-      if (!res.destroyed) sendError(res, error);
+      // A failed source's next attempt may be seconds away: that is when to ask again.
+      const retryInS = Math.ceil(((broadcaster.retryAt ?? 0) - Date.now()) / 1000);
+      if (!res.destroyed) sendError(res, error, retryInS > 1 ? { 'Retry-After': retryInS } : {});
       return;
     } finally {
       res.off('close', abort);

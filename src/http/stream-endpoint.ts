@@ -91,7 +91,9 @@ export class StreamEndpoint extends TypedEmitter<StreamEndpointEvents> {
     // leaving a viewer that is never removed and keeps the capture running.
     if (res.destroyed || res.writableEnded) return;
     if (this.#maxViewers > 0 && this.#viewers.size >= this.#maxViewers) {
-      this.#refused++;
+      // A HEAD asks whether a stream would be served (the viewer page does, to say why its
+      // stream failed): it is not a refused stream.
+      if (req.method !== 'HEAD') this.#refused++;
       sendText(res, 503, `camcast: all ${this.#maxViewers} viewer slots are taken; try again shortly`, { 'Retry-After': '5' });
       return;
     }

@@ -8,7 +8,7 @@ export interface NoSignalPicture {
   readonly reason: string;
   /** When the trouble began (epoch ms). */
   readonly since: number;
-  /** When the next attempt is due (epoch ms), if one is planned. */
+  /** When the next attempt is due (epoch ms); undefined (or past) while an attempt runs. */
   readonly retryAt?: number;
   readonly now?: number;
 }
@@ -18,7 +18,7 @@ export interface NoSignalPicture {
  * might be the broken part. It says what is wrong and since when, like µStreamer's "NO SIGNAL".
  */
 export async function drawNoSignal(picture: NoSignalPicture, quality = 75): Promise<Buffer> {
-  const { width, height, reason, since, retryAt, now = Date.now() } = picture;
+  const { width, height } = picture;
   const canvas = new Canvas(width, height);
   canvas.fillRect(0, 0, width, height, [24, 24, 32]);
   const titleScale = Math.max(2, Math.floor(height / 80));
@@ -29,18 +29,22 @@ export async function drawNoSignal(picture: NoSignalPicture, quality = 75): Prom
   y += Canvas.textHeight(titleScale) * 2;
 
   const maxChars = Math.max(8, Math.floor((width - 8 * scale) / (6 * scale)));
-  const lines = [
-    ...wrap(reason, maxChars).slice(0, 6),
-    '',
-    `SINCE ${clock(since)} UTC (${Math.max(0, Math.round((now - since) / 1000))} S AGO)`,
-    retryAt === undefined ? '' : `NEXT TRY IN ${Math.max(0, Math.ceil((retryAt - now) / 1000))} S`,
-    `NOW ${clock(now)} UTC`,
-  ];
-  for (const line of lines) {
+  for (const line of noSignalLines(picture, maxChars)) {
     canvas.drawText(line, Math.round((width - Canvas.textWidth(line, scale)) / 2), y, scale, [230, 230, 230]);
     y += Canvas.textHeight(scale) + 4 * scale;
   }
   return encodeJpeg({ data: canvas.pixels, width, height, channels: 3 }, quality);
+}
+
+/** The picture's text below its title, wrapped to `maxChars` a line. */
+export function noSignalLines({ reason, since, retryAt, now = Date.now() }: NoSignalPicture, maxChars: number): string[] {
+  return [
+    ...wrap(reason, maxChars).slice(0, 6),
+    '',
+    `SINCE ${clock(since)} UTC (${Math.max(0, Math.round((now - since) / 1000))} S AGO)`,
+    retryAt === undefined || retryAt <= now ? 'TRYING AGAIN NOW' : `NEXT TRY IN ${Math.ceil((retryAt - now) / 1000)} S`,
+    `NOW ${clock(now)} UTC`,
+  ];
 }
 
 function wrap(text: string, width: number): string[] {
