@@ -29,7 +29,9 @@ describe('WriteScheduler', () => {
   });
 
   test('a writer that throws does not stop the others', async () => {
-    const scheduler = new WriteScheduler();
+    // A long slice: this is about isolation, and a busy machine can spend the default 1 ms
+    // building the thrown Error, which would rightly leave writer 3 for the next turn.
+    const scheduler = new WriteScheduler({ sliceMs: 1000 });
     const flushed: number[] = [];
     scheduler.schedule({ flush: () => flushed.push(1) });
     scheduler.schedule({ flush: () => { throw new Error('boom'); } });
