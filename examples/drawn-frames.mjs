@@ -1,14 +1,19 @@
 // @ts-check
 // Frames drawn by code, pushed 30 times a second: a live chart of two waves, as raw RGB pixels.
 //   npm run build && node examples/drawn-frames.mjs    then open http://127.0.0.1:8080/
-import { createServer, push } from 'camcast';
+import { createServer, isCamcastError, push } from 'camcast';
 
 const width = 320;
 const height = 240;
 const source = push();
 const server = createServer({ source, port: Number(process.env.PORT ?? 8080) });
-const { url } = await server.listen();
-console.log(`drawn frames at ${url}`);
+const listening = await server.listen().catch(async (/** @type {unknown} */ error) => {
+  // One line saying what to do (the port is taken, say), not an unhandled rejection's stack.
+  console.error(isCamcastError(error, 'PORT_IN_USE') ? `${error.message} with PORT=N` : error instanceof Error ? error.message : String(error));
+  await server.close();
+  process.exit(1);
+});
+console.log(`drawn frames at ${listening.url}`);
 
 // One buffer, redrawn each time: push() copies raw pixels, so it can be reused at once.
 const pixels = Buffer.alloc(width * height * 3);

@@ -66,9 +66,22 @@ const server = http.createServer((req, res) => {
   if (route) route(req, res);
   else res.writeHead(404).end();
 });
-server.listen(Number(process.env.PORT ?? 3000), '127.0.0.1', () => {
-  const { port } = /** @type {import('node:net').AddressInfo} */ (server.address());
-  console.log(`camera and edges at http://127.0.0.1:${port}/`);
+const port = Number(process.env.PORT ?? 3000);
+server.listen(port, '127.0.0.1', () => {
+  const { port: bound } = /** @type {import('node:net').AddressInfo} */ (server.address());
+  console.log(`camera and edges at http://127.0.0.1:${bound}/`);
+});
+// A failed listen (a port in use) is an 'error' event: unhandled, it ends the process with a
+// stack trace. Say it in one line, close both captures and exit non-zero instead.
+server.once('error', async (/** @type {NodeJS.ErrnoException} */ error) => {
+  console.error(
+    error.code === 'EADDRINUSE'
+      ? `port ${port} on 127.0.0.1 is already in use: stop the program using it or pick another port with PORT=N`
+      : `cannot listen on 127.0.0.1:${port}: ${error.message}`,
+  );
+  await processed.close();
+  await camera.close();
+  process.exitCode = 1;
 });
 
 for (const signal of ['SIGINT', 'SIGTERM']) {

@@ -2,11 +2,13 @@ import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
 import { describe, test } from 'node:test';
 import { fileURLToPath } from 'node:url';
 import ts from 'typescript';
-import { ErrorCodes } from './errors.js';
+import { parseCliArgs } from './cli/args.js';
+import { ErrorCodes, isCamcastError } from './errors.js';
+import { validateEncodeOptions } from './sources/encode-options.js';
 
 const API_MD = readFileSync(new URL('../docs/api.md', import.meta.url), 'utf8');
 const INDEX_DTS = fileURLToPath(new URL('./index.d.ts', import.meta.url));
@@ -110,6 +112,70 @@ describe('docs/api.md', () => {
     } finally {
       rmSync(dir, { recursive: true, force: true });
     }
+  });
+});
+
+/** The text of every dist module dist/index.js reaches through relative imports. */
+function libraryModules(): string[] {
+  const seen = new Set<string>();
+  const queue = [fileURLToPath(new URL('./index.js', import.meta.url))];
+  for (let file = queue.pop(); file !== undefined; file = queue.pop()) {
+    if (seen.has(file)) continue;
+    seen.add(file);
+    for (const [, spec] of readFileSync(file, 'utf8').matchAll(/(?:from|import)\s*\(?\s*'(\.{1,2}\/[^']+\.js)'/g)) queue.push(join(dirname(file), spec!));
+  }
+  return [...seen].map((file) => readFileSync(file, 'utf8'));
+}
+
+describe('docs/api.md against the code', () => {
+  test('every environment variable the library reads is in the list at the top', () => {
+    const intro = API_MD.slice(0, API_MD.indexOf('\n## '));
+    const read = new Set<string>();
+    for (const module of libraryModules()) {
+      // Messages (template literals) may show process.env in advice, e.g. Number(process.env.PORT).
+      const text = module.replace(/`(?:[^`\\]|\\.)*`/g, '``');
+      for (const [, dotted, quoted] of text.matchAll(/process\.env(?:\.(\w+)|\[['"](\w+)['"]\])/g)) read.add(dotted ?? quoted!);
+      // The whole environment handed on: ffmpeg is looked up in it (resolveFfmpeg) and run with it.
+      if (/env: process\.env\b|env = process\.env\b/.test(text)) ['FFMPEG_PATH', 'PATH'].forEach((name) => read.add(name));
+    }
+    assert.ok(read.has('CAMCAST_JPEG_ENCODER') && read.has('PATH'), [...read].join());
+    for (const name of read) assert.ok(intro.includes(`\`${name}\``), `the library reads ${name}: name it where docs/api.md lists what it reads`);
+  });
+
+  test('the EncodeOptions ranges are the ones the sources enforce, and the command-line ranges the ones it enforces', () => {
+    const number = (pattern: RegExp) => {
+      const match = pattern.exec(API_MD);
+      assert.ok(match, `docs/api.md says ${pattern}`);
+      return match.slice(1).map(Number);
+    };
+    const [minSide, maxSide] = number(/- `width`, `height`: whole numbers from (\d+) to (\d+)/);
+    const [maxFps] = number(/- `fps`: a number above 0, at most (\d+)/);
+    const [minQuality, maxQuality] = number(/- `quality`: a whole number from (\d+) to (\d+)/);
+    const refused = (options: object) => assert.throws(() => validateEncodeOptions(options), (e: unknown) => isCamcastError(e, 'BAD_OPTION'), JSON.stringify(options));
+    for (const name of ['width', 'height']) {
+      validateEncodeOptions({ [name]: minSide });
+      validateEncodeOptions({ [name]: maxSide });
+      refused({ [name]: minSide! - 1 });
+      refused({ [name]: maxSide! + 1 });
+    }
+    validateEncodeOptions({ fps: 0.01 });
+    validateEncodeOptions({ fps: maxFps });
+    refused({ fps: 0 });
+    refused({ fps: maxFps! + 0.01 });
+    validateEncodeOptions({ quality: minQuality });
+    validateEncodeOptions({ quality: maxQuality });
+    refused({ quality: minQuality! - 1 });
+    refused({ quality: maxQuality! + 1 });
+
+    const [maxCliSide, , minCliFps, maxCliFps] = number(/`--size` from 16x16 to (\d+)x(\d+) and `--fps` from (\d+) to (\d+)/);
+    assert.equal(parseCliArgs(['--size', `${maxCliSide}x${maxCliSide}`]).width, maxCliSide);
+    assert.throws(() => parseCliArgs(['--size', `${maxCliSide! + 1}x16`]));
+    assert.equal(parseCliArgs(['--fps', String(minCliFps)]).fps, minCliFps);
+    assert.equal(parseCliArgs(['--fps', String(maxCliFps)]).fps, maxCliFps);
+    assert.throws(() => parseCliArgs(['--fps', String(maxCliFps! + 1)]));
+    assert.throws(() => parseCliArgs(['--fps', String(minCliFps! - 0.5)]));
+    const readme = readFileSync(new URL('../README.md', import.meta.url), 'utf8');
+    assert.match(readme, new RegExp(`\\| \`--fps N\` \\|[^\\n]*${minCliFps}-${maxCliFps} \\(the library's \`fps\` option takes any number above 0 up to ${maxFps}\\)`));
   });
 });
 

@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict';
 import { spawn, spawnSync } from 'node:child_process';
 import { readdirSync } from 'node:fs';
+import { createServer as createNetServer, type AddressInfo } from 'node:net';
 import { describe, test, type TestContext } from 'node:test';
 import { fileURLToPath } from 'node:url';
 import sharp from 'sharp';
@@ -53,6 +54,21 @@ async function runExample(t: TestContext, name: string, args: string[] = []): Pr
       return code;
     },
   };
+}
+
+/** Runs an example to its end (killed after 20 s): its exit code and everything it printed. */
+function runToExit(name: string, args: string[], port: number): Promise<{ code: number | null; output: string }> {
+  return new Promise((resolve) => {
+    const child = spawn(process.execPath, [`${EXAMPLES}${name}`, ...args], { cwd: ROOT, env: { ...process.env, PORT: String(port) }, stdio: ['ignore', 'pipe', 'pipe'] });
+    let output = '';
+    child.stdout.on('data', (c: Buffer) => (output += c.toString()));
+    child.stderr.on('data', (c: Buffer) => (output += c.toString()));
+    const killer = setTimeout(() => child.kill('SIGKILL'), 20_000);
+    child.once('exit', (code) => {
+      clearTimeout(killer);
+      resolve({ code, output });
+    });
+  });
 }
 
 /** The mean over pixels of how far apart R, G and B are: about 0 for grey, large for colour bars. */
@@ -119,6 +135,22 @@ describe('examples/', () => {
     assert.equal(shot.status, 200);
     assert.ok((await colourfulness(shot.body)) < 2, 'the edges snapshot is grey');
     assert.equal(await example.stop(), 0);
+  });
+
+  test('every example given a port in use prints one line saying what to do and exits 1', async (t) => {
+    const busy = createNetServer();
+    await new Promise<void>((resolve) => busy.listen(0, '127.0.0.1', resolve));
+    t.after(() => busy.close());
+    const { port } = busy.address() as AddressInfo;
+    const runs = await Promise.all([
+      runToExit('express-camera.mjs', ['test'], port),
+      runToExit('pipeline.mjs', ['test'], port),
+      runToExit('drawn-frames.mjs', [], port),
+    ]);
+    for (const { code, output } of runs) {
+      assert.equal(output, `port ${port} on 127.0.0.1 is already in use: stop the program using it or pick another port with PORT=N\n`);
+      assert.equal(code, 1, output);
+    }
   });
 
   test('drawn-frames.mjs streams pushed 320x240 drawings that change, and exits on SIGTERM', async (t) => {

@@ -1,7 +1,8 @@
 /**
  * camcast's public API. Everything a program needs to stream frames to browsers and MJPEG
  * clients. Nothing here reads argv, and the only environment variables read are FFMPEG_PATH
- * (which ffmpeg to run) and CAMCAST_JPEG_ENCODER=sharp (which JPEG encoder to use).
+ * and PATH (which ffmpeg the camera, file and URL sources run, unless given an ffmpegPath) and
+ * CAMCAST_JPEG_ENCODER=sharp (which JPEG encoder to use, read once at import).
  */
 export { createServer, StreamServer } from './stream-server.js';
 export type { StreamServerOptions, StreamServerEvents, ListenAddress } from './stream-server.js';

@@ -1,8 +1,8 @@
 import assert from 'node:assert/strict';
 import { execFile, spawn } from 'node:child_process';
-import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { copyFileSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { fileURLToPath } from 'node:url';
 import sharp from 'sharp';
@@ -82,7 +82,9 @@ describe('npm pack', () => {
   let files: string[] = [];
 
   before(async () => {
-    const packed = await run('npm', ['pack', '--json', '--pack-destination', dir], ROOT, 120_000);
+    // dist/ is already built (npm test builds first); --ignore-scripts keeps prepack from
+    // rebuilding it under the test files that run alongside this one.
+    const packed = await run('npm', ['pack', '--json', '--ignore-scripts', '--pack-destination', dir], ROOT, 120_000);
     assert.equal(packed.code, 0, packed.stderr);
     const [info] = JSON.parse(packed.stdout) as [{ filename: string; files: { path: string }[] }];
     files = info.files.map((f) => f.path);
@@ -94,7 +96,7 @@ describe('npm pack', () => {
   }, { timeout: 600_000 });
 
   test('the tarball holds the built package, the docs and examples the README links to, and no tests, fixtures or test helpers', () => {
-    for (const required of ['package.json', 'README.md', 'docs/api.md', 'docs/integrations.md', 'docs/examples/nginx-camcast.conf', 'examples/pipeline.mjs', 'dist/index.js', 'dist/index.d.ts', 'dist/cli/main.js', 'dist/http/viewer.html']) {
+    for (const required of ['package.json', 'README.md', 'BENCHMARKS.md', 'docs/api.md', 'docs/integrations.md', 'docs/examples/nginx-camcast.conf', 'examples/pipeline.mjs', 'dist/index.js', 'dist/index.d.ts', 'dist/cli/main.js', 'dist/http/viewer.html']) {
       assert.ok(files.includes(required), `${required} is packed`);
     }
     const unwanted = files.filter((f) => /\.test\.|\.map$|^src\/|^dist\/(testing|e2e|bench|soak)\//.test(f));
@@ -111,6 +113,16 @@ describe('npm pack', () => {
     assert.equal(imported.code, 0, imported.stderr);
     const expected = Object.keys(await import('./index.js'));
     assert.deepEqual(JSON.parse(imported.stdout), expected);
+  });
+
+  test('require("camcast") from CommonJS gives the same exports, where Node can require ES modules', async (t) => {
+    // Node 20.19 and 22.12 load ES modules with require(); an "import"-only export map refused them.
+    if (!process.features.require_module) return t.skip(`Node ${process.version} cannot require() ES modules`);
+    writeFileSync(join(project, 'required.cjs'), "console.log(JSON.stringify(Object.keys(require('camcast'))))");
+    const required = await run(process.execPath, ['required.cjs'], project, 60_000);
+    assert.equal(required.code, 0, required.stderr);
+    const keys = (JSON.parse(required.stdout) as string[]).filter((k) => k !== '__esModule');
+    assert.deepEqual(keys, Object.keys(await import('./index.js')));
   });
 
   test('TypeScript resolves the types: tsc --noEmit passes on a strict file using them', async () => {
@@ -162,5 +174,29 @@ describe('npm pack', () => {
     const help = await run(join(project, 'node_modules/.bin/camcast'), ['--help'], project, 30_000);
     assert.equal(help.code, 0, help.stderr);
     assert.match(help.stdout, /Usage: camcast/);
+  });
+});
+
+describe('npm pack in a fresh checkout', () => {
+  test('builds dist/ first (prepack), so the tarball holds the code', async (t) => {
+    // A checkout has no dist/ (it is gitignored): copy what git would check out, without dist/.
+    const listed = await run('git', ['ls-files', '-z', '--cached', '--others', '--exclude-standard'], ROOT, 30_000);
+    if (listed.code !== 0) return t.skip(`not a git checkout: ${listed.stderr.trim()}`);
+    const dir = mkdtempSync(join(tmpdir(), 'camcast-checkout-'));
+    t.after(() => rmSync(dir, { recursive: true, force: true }));
+    for (const file of listed.stdout.split('\0')) {
+      if (file === '' || file === 'node_modules' || file.startsWith('dist/') || !existsSync(join(ROOT, file))) continue;
+      mkdirSync(join(dir, dirname(file)), { recursive: true });
+      copyFileSync(join(ROOT, file), join(dir, file));
+    }
+    symlinkSync(join(ROOT, 'node_modules'), join(dir, 'node_modules'));
+    assert.equal(existsSync(join(dir, 'dist')), false);
+    const packed = await run('npm', ['pack', '--dry-run', '--json'], dir, 180_000);
+    assert.equal(packed.code, 0, packed.stderr);
+    const [info] = JSON.parse(packed.stdout) as [{ files: { path: string }[] }];
+    const files = info.files.map((f) => f.path);
+    for (const required of ['dist/index.js', 'dist/index.d.ts', 'dist/cli/main.js', 'dist/http/viewer.html']) {
+      assert.ok(files.includes(required), `${required} is packed`);
+    }
   });
 });

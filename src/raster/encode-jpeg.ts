@@ -2,7 +2,8 @@ import { createRequire } from 'node:module';
 import sharp from 'sharp';
 
 export interface RawImage {
-  readonly data: Buffer | Uint8Array;
+  /** Bytes of pixels; a Uint8ClampedArray is what a canvas's ImageData.data is. */
+  readonly data: Buffer | Uint8Array | Uint8ClampedArray;
   readonly width: number;
   readonly height: number;
   /** 1 = grayscale, 3 = RGB, 4 = RGBA (alpha is ignored). */

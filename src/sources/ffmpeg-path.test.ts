@@ -88,6 +88,25 @@ test('resolveFfmpeg() throws FFMPEG_NOT_FOUND saying what to do when nothing is 
   }
 });
 
+test('resolveFfmpeg() without env reads FFMPEG_PATH and PATH from process.env, as the sources do', async (t) => {
+  const { dir } = await fixture(t);
+  const saved = { FFMPEG_PATH: process.env['FFMPEG_PATH'], PATH: process.env['PATH'] };
+  t.after(() => {
+    for (const [name, value] of Object.entries(saved)) {
+      if (value === undefined) delete process.env[name];
+      else process.env[name] = value;
+    }
+  });
+  const explicit = join(dir('other'), 'ffmpeg');
+  process.env['FFMPEG_PATH'] = explicit;
+  process.env['PATH'] = dir('bin');
+  assert.deepEqual(await resolveFfmpeg({ loadInstaller: absent }), { path: explicit, origin: 'FFMPEG_PATH' });
+  delete process.env['FFMPEG_PATH'];
+  assert.deepEqual(await resolveFfmpeg({ loadInstaller: absent }), { path: join(dir('bin'), 'ffmpeg'), origin: 'PATH' });
+  process.env['PATH'] = saved.PATH ?? '';
+  assert.deepEqual(await resolveFfmpeg(), await resolveFfmpeg({ env: process.env }), 'resolveFfmpeg() finds what camera(), file() and url() run');
+});
+
 test('findExecutable() returns undefined for an empty or missing PATH', async () => {
   assert.equal(await findExecutable('ffmpeg', { env: {} }), undefined);
   assert.equal(await findExecutable('ffmpeg', { env: { PATH: '' } }), undefined);

@@ -11,7 +11,10 @@ export interface ResolvedFfmpeg {
 }
 
 export interface ResolveFfmpegOptions {
-  /** Where FFMPEG_PATH and PATH are read; only the CLI passes process.env. */
+  /**
+   * Where FFMPEG_PATH and PATH are read. Defaults to process.env, which camera(), file() and
+   * url() search too, so resolveFfmpeg() names the binary they will run.
+   */
   readonly env?: NodeJS.ProcessEnv;
   /** Loads the optional package; replaceable so tests can simulate its absence. */
   readonly loadInstaller?: () => Promise<unknown>;
@@ -61,7 +64,7 @@ function installerPath(module: unknown): string | undefined {
  * Finds ffmpeg: FFMPEG_PATH (which must then work: a wrong explicit setting is an error, not a
  * reason to silently use another binary), else the PATH, else @ffmpeg-installer/ffmpeg.
  */
-export async function resolveFfmpeg({ env = {}, loadInstaller = importInstaller }: ResolveFfmpegOptions = {}): Promise<ResolvedFfmpeg> {
+export async function resolveFfmpeg({ env = process.env, loadInstaller = importInstaller }: ResolveFfmpegOptions = {}): Promise<ResolvedFfmpeg> {
   const explicit = env['FFMPEG_PATH'];
   if (explicit !== undefined && explicit !== '') {
     if (await isExecutable(explicit)) return { path: explicit, origin: 'FFMPEG_PATH' };

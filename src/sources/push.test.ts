@@ -52,7 +52,83 @@ describe('push()', () => {
     const source = push();
     t.after(() => source.stop());
     assert.throws(() => source.push({ data: Buffer.alloc(70_000), width: 70_000, height: 1, channels: 1 }), (e: unknown) =>
-      isCamcastError(e, 'BAD_FRAME') && /at most 65500 pixels/.test(e.message),
+      isCamcastError(e, 'BAD_FRAME') && /width must be a whole number of pixels from 1 to 65500, the JPEG limit \(got 70000\)/.test(e.message),
+    );
+  });
+
+  test('push() of bad raw pixels throws BAD_FRAME naming the check that failed and the value given', (t) => {
+    const source = push();
+    t.after(() => source.stop());
+    const cases: [unknown, string][] = [
+      [{ data: Buffer.alloc(100), width: 320, height: 240, channels: 3 }, 'push(): data is 100 bytes but 320x240 with 3 channels needs 230400'],
+      [{ data: Buffer.alloc(16), width: 4, height: 4, channels: 2 }, 'push(): channels must be 1 (grayscale), 3 (RGB) or 4 (RGBA) (got 2)'],
+      [{ data: Buffer.alloc(48), width: 4, height: 4, channels: '3' }, "push(): channels must be 1 (grayscale), 3 (RGB) or 4 (RGBA) (got '3')"],
+      [{ data: Buffer.alloc(48), width: 4.5, height: 4, channels: 3 }, 'push(): width must be a whole number of pixels from 1 to 65500, the JPEG limit (got 4.5)'],
+      [{ data: Buffer.alloc(48), width: 4, height: 0, channels: 3 }, 'push(): height must be a whole number of pixels from 1 to 65500, the JPEG limit (got 0)'],
+      [{ data: new Uint16Array(48), width: 4, height: 4, channels: 3 }, 'push(): data must be a Buffer, Uint8Array or Uint8ClampedArray of pixels (got a Uint16Array)'],
+      [{ data: [1, 2, 3], width: 1, height: 1, channels: 3 }, 'push(): data must be a Buffer, Uint8Array or Uint8ClampedArray of pixels (got an Array)'],
+      [{ data: new ArrayBuffer(3), width: 1, height: 1, channels: 3 }, 'push(): data must be a Buffer, Uint8Array or Uint8ClampedArray of pixels (got an ArrayBuffer: wrap it, new Uint8Array(buffer))'],
+      [{ width: 1, height: 1, channels: 3 }, 'push(): data must be a Buffer, Uint8Array or Uint8ClampedArray of pixels (got undefined)'],
+    ];
+    for (const [bad, message] of cases) {
+      assert.throws(() => source.push(bad as never), (e: unknown) => {
+        assert.ok(isCamcastError(e, 'BAD_FRAME'), String(e));
+        assert.equal(e.message, message);
+        return true;
+      });
+    }
+  });
+
+  test('push() of a JPEG as a Uint8Array (as fetch() gives) delivers it as a Buffer over the same memory, not a copy', async (t) => {
+    const source = push();
+    t.after(() => source.stop());
+    const { frames, sink } = collector();
+    await source.start(sink);
+    const jpeg = await sharp({ create: { width: 24, height: 8, channels: 3, background: '#f80' } }).jpeg().toBuffer();
+    const memory = new ArrayBuffer(jpeg.length + 10);
+    const bytes = new Uint8Array(memory, 7, jpeg.length);
+    bytes.set(jpeg);
+    assert.equal(source.push(bytes), true);
+    const delivered = frames[0]!.jpeg;
+    assert.ok(Buffer.isBuffer(delivered));
+    assert.equal(delivered.buffer, memory, 'a view, not a copy');
+    assert.equal(delivered.byteOffset, 7);
+    assert.deepEqual([delivered.length, frames[0]!.width, frames[0]!.height], [jpeg.length, 24, 8]);
+  });
+
+  test('push() encodes raw pixels given as a Uint8Array or a Uint8ClampedArray (a canvas ImageData.data)', async (t) => {
+    const source = push();
+    t.after(() => source.stop());
+    const { frames, sink } = collector();
+    await source.start(sink);
+    source.push({ data: new Uint8Array(8 * 4 * 3).fill(200), width: 8, height: 4, channels: 3 });
+    await until(() => frames.length >= 1, 'the Uint8Array frame');
+    source.push({ data: new Uint8ClampedArray(6 * 2 * 4).fill(40), width: 6, height: 2, channels: 4 });
+    await until(() => frames.length >= 2, 'the Uint8ClampedArray frame');
+    const sizes = await Promise.all(frames.map(async (f) => ((m) => [m.width, m.height])(await sharp(f.jpeg).metadata())));
+    assert.deepEqual(sizes, [[8, 4], [6, 2]]);
+  });
+
+  test('push() of a JPEG cut short before its picture data, with FF D9 put back, throws BAD_FRAME saying so', async (t) => {
+    const source = push();
+    t.after(() => source.stop());
+    const jpeg = await sharp({ create: { width: 64, height: 48, channels: 3, background: 'teal' } }).jpeg().toBuffer();
+    const sof = jpeg.indexOf(Buffer.from([0xff, 0xc0]));
+    const cut = sof + 2 + jpeg.readUInt16BE(sof + 2); // right after the frame header
+    const truncated = Buffer.concat([jpeg.subarray(0, cut), Buffer.from([0xff, 0xd9])]);
+    assert.throws(() => source.push(truncated), (e: unknown) => {
+      assert.ok(isCamcastError(e, 'BAD_FRAME'), String(e));
+      assert.equal(e.message, `push(): the ${truncated.length}-byte frame is not a complete JPEG: it ends at byte ${cut}, before its picture data (SOS): it is cut short`);
+      return true;
+    });
+  });
+
+  test('push() of a Buffer of raw pixels without their size says where raw pixels go', (t) => {
+    const source = push();
+    t.after(() => source.stop());
+    assert.throws(() => source.push(Buffer.alloc(100)), (e: unknown) =>
+      isCamcastError(e, 'BAD_FRAME') &&
+      e.message === 'push(): the 100-byte frame is not a complete JPEG: it starts with 00 00, not FF D8; raw pixels go in { data, width, height, channels }',
     );
   });
 

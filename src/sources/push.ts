@@ -4,7 +4,8 @@ import type { Logger } from '../logger.js';
 import { silentLogger } from '../logger.js';
 import { encodeJpeg, type RawImage } from '../raster/encode-jpeg.js';
 import { validateEncodeOptions } from './encode-options.js';
-import { readJpegSize } from './jpeg-info.js';
+import { describeValue } from '../option-checks.js';
+import { checkJpeg } from './jpeg-info.js';
 import type { FrameSink, Source } from './source.js';
 import { checkOptionsObject } from './source-options.js';
 
@@ -14,15 +15,18 @@ export interface PushOptions {
   readonly logger?: Logger;
 }
 
-export type PushedFrame = Buffer | RawImage;
+/** A complete JPEG (any Uint8Array: a Buffer, or bytes from fetch()), or raw pixels. */
+export type PushedFrame = Buffer | Uint8Array | RawImage;
 
 /** A source fed by your own code: call push() with JPEGs or raw pixels whenever you have them. */
 export interface PushSource extends Source {
   readonly kind: 'push';
   /**
    * Offers a frame. Returns false when nobody watches (the frame is dropped, as a camera that is
-   * off would). Raw pixels are copied and encoded on libuv's thread pool; while one encode runs,
-   * only the newest raw frame waits, so pushing faster than encoding is safe.
+   * off would). A JPEG is sent as it is, not copied: leave its bytes alone afterwards. Raw
+   * pixels are copied and encoded on libuv's thread pool; while one encode runs, only the
+   * newest raw frame waits, so pushing faster than encoding is safe. Throws BAD_FRAME, saying
+   * what is wrong, for anything else.
    */
   push(frame: PushedFrame): boolean;
   /** Frames replaced by a newer one before they were encoded. */
@@ -68,13 +72,17 @@ class PushSourceImpl implements PushSource {
 
   push(frame: PushedFrame): boolean {
     const capturedAt = preciseNow();
-    if (Buffer.isBuffer(frame)) {
-      const size = readJpegSize(frame);
-      if (!size || frame[frame.length - 2] !== 0xff || frame[frame.length - 1] !== 0xd9) {
-        throw new CamcastError('BAD_FRAME', 'push() needs a complete JPEG (FF D8 ... FF D9) or { data, width, height, channels }');
+    if (frame instanceof Uint8Array) {
+      // Not copied: the frame's one buffer is what every viewer is sent, so a Uint8Array (from
+      // fetch(), a file, a socket) is only viewed as a Buffer.
+      const jpeg = Buffer.isBuffer(frame) ? frame : Buffer.from(frame.buffer, frame.byteOffset, frame.byteLength);
+      const size = checkJpeg(jpeg);
+      if (typeof size === 'string') {
+        const raw = jpeg[0] === 0xff && jpeg[1] === 0xd8 ? '' : '; raw pixels go in { data, width, height, channels }';
+        throw new CamcastError('BAD_FRAME', `push(): the ${jpeg.length}-byte frame is not a complete JPEG: ${size}${raw}`);
       }
       if (!this.#sink) return false;
-      this.#sink.frame({ jpeg: frame, capturedAt, ...size });
+      this.#sink.frame({ jpeg, capturedAt, ...size });
       return true;
     }
     checkRaw(frame);
@@ -132,17 +140,30 @@ function checkRaw(frame: RawImage): void {
     const got = typeof frame === 'string' ? 'a string' : String(frame);
     throw new CamcastError('BAD_FRAME', `push() needs a complete JPEG Buffer (FF D8 ... FF D9) or raw pixels { data, width, height, channels }, got ${got}`);
   }
-  const { data, width, height, channels } = frame as Partial<RawImage>;
-  const valid =
-    (Buffer.isBuffer(data) || data instanceof Uint8Array) &&
-    Number.isInteger(width) && Number.isInteger(height) && width! > 0 && height! > 0 &&
-    width! <= MAX_JPEG_SIDE && height! <= MAX_JPEG_SIDE &&
-    (channels === 1 || channels === 3 || channels === 4) &&
-    data.length === width! * height! * channels;
-  if (!valid) {
-    throw new CamcastError(
-      'BAD_FRAME',
-      `push() raw frames need { data, width, height, channels: 1 | 3 | 4 } with data.length = width * height * channels and sides of at most ${MAX_JPEG_SIDE} pixels`,
-    );
+  // Each check names what failed and what was given: "data.length = width * height * channels"
+  // alone leaves the caller to work out which of four values is wrong.
+  const { data, width, height, channels } = frame as Partial<Record<keyof RawImage, unknown>>;
+  if (!(data instanceof Uint8Array || data instanceof Uint8ClampedArray)) {
+    throw new CamcastError('BAD_FRAME', `push(): data must be a Buffer, Uint8Array or Uint8ClampedArray of pixels (got ${describeData(data)})`);
   }
+  for (const [name, side] of [['width', width], ['height', height]] as const) {
+    if (!Number.isInteger(side) || (side as number) < 1 || (side as number) > MAX_JPEG_SIDE) {
+      throw new CamcastError('BAD_FRAME', `push(): ${name} must be a whole number of pixels from 1 to ${MAX_JPEG_SIDE}, the JPEG limit (got ${describeValue(side)})`);
+    }
+  }
+  if (channels !== 1 && channels !== 3 && channels !== 4) {
+    throw new CamcastError('BAD_FRAME', `push(): channels must be 1 (grayscale), 3 (RGB) or 4 (RGBA) (got ${describeValue(channels)})`);
+  }
+  const needed = (width as number) * (height as number) * channels;
+  if (data.length !== needed) {
+    throw new CamcastError('BAD_FRAME', `push(): data is ${data.length} bytes but ${width}x${height} with ${channels} channels needs ${needed}`);
+  }
+}
+
+/** What was given as data, for the message: its type, since its value would be pixels. */
+function describeData(data: unknown): string {
+  if (data instanceof ArrayBuffer) return 'an ArrayBuffer: wrap it, new Uint8Array(buffer)';
+  if (typeof data !== 'object' || data === null) return describeValue(data);
+  const name = (data.constructor as { name?: string } | undefined)?.name ?? 'object';
+  return `${/^[AEIO]/i.test(name) ? 'an' : 'a'} ${name}`; // a Uint8Array, an Array
 }

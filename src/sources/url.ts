@@ -28,8 +28,13 @@ export interface UrlOptions extends EncodeOptions {
   readonly startTimeoutMs?: number;
   /** No frame for this long after the first: the source failed with SOURCE_STALLED. */
   readonly stallTimeoutMs?: number;
-  /** check()'s GET must be answered within this. */
+  /** check()'s GET (for RTSP, its TCP connect) must be answered within this; default 5000. */
   readonly checkTimeoutMs?: number;
+  /**
+   * The largest JPEG taken from an MJPEG upstream or a still-image URL; default 16 MiB. A
+   * larger MJPEG part is skipped and a larger still image fails the source, so a broken
+   * upstream cannot make camcast buffer without bound.
+   */
   readonly maxFrameBytes?: number;
   /**
    * https: accept a certificate Node does not trust (an IP camera's self-signed one). ffmpeg,
