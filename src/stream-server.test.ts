@@ -322,6 +322,24 @@ describe('StreamServer', () => {
     });
   });
 
+  test('listen() again after PORT_IN_USE listens once the port is free; calls while listening share one result', async (t) => {
+    const blocker = net.createServer();
+    await new Promise<void>((r) => blocker.listen(0, '127.0.0.1', r));
+    const port = (blocker.address() as net.AddressInfo).port;
+    const server = createServer({ source: new FakeSource(), host: '127.0.0.1', port });
+    t.after(() => server.close());
+    await assert.rejects(server.listen(), (error: unknown) => isCamcastError(error, 'PORT_IN_USE'));
+    await new Promise<void>((r) => blocker.close(() => r()));
+    const pending = server.listen();
+    assert.equal(server.listen(), pending, 'a call while listening starts shares that attempt');
+    const address = await pending;
+    assert.equal(address.port, port);
+    assert.equal(await server.listen(), address, 'a call once listening gets the same address');
+    assert.ok(await canConnect(port));
+    await server.close();
+    await assert.rejects(server.listen(), (error: unknown) => isCamcastError(error, 'CLOSED'));
+  });
+
   test('close() ends open streams, stops the source, and is idempotent', async (t) => {
     const source = new FakeSource();
     const { url, server } = await start(t, { source });

@@ -126,7 +126,15 @@ export class StreamServer extends TypedEmitter<StreamServerEvents> {
 
   listen(): Promise<ListenAddress> {
     if (this.#closing) return Promise.reject(new CamcastError('CLOSED', 'this server was closed; create a new one'));
-    this.#listening ??= this.#listen();
+    if (!this.#listening) {
+      // A failure is not kept: once the port is free (or the address is up), listen() again on
+      // this same server works. Until then a second call shares the attempt under way.
+      const attempt = this.#listen();
+      this.#listening = attempt;
+      attempt.catch(() => {
+        if (this.#listening === attempt) this.#listening = undefined;
+      });
+    }
     return this.#listening;
   }
 
