@@ -284,6 +284,13 @@ describe('stream()', () => {
     assert.deepEqual([meta.width, meta.height], [64, 48]);
   });
 
+  test('captureAtOnce is no option: idleTimeoutMs 0 captures from creation whatever an options object carries', async (t) => {
+    const source = new FakeSource();
+    // @ts-expect-error -- StreamServer's internal flag is not part of LiveStreamOptions.
+    live(t, source, { idleTimeoutMs: 0, captureAtOnce: false });
+    await until(() => source.running, 'the capture started without a viewer');
+  });
+
   test('a spec string opens the source the CLI would', async (t) => {
     const cam = live(t, 'test', { width: 64, height: 48, fps: 10 });
     assert.equal(cam.source.kind, 'test');

@@ -43,17 +43,22 @@ export interface LiveStreamOptions extends OpenSourceOptions {
   /** How long a snapshot of an idle source waits for its first frame. */
   readonly snapshotTimeoutMs?: number;
   /**
-   * With idleTimeoutMs 0, start capturing in the constructor (default) rather than at the
-   * first viewer. StreamServer passes false and starts the capture in listen().
-   */
-  readonly captureAtOnce?: boolean;
-  /**
    * Also serve the process's CPU, memory and start time (`process_*`) at `metrics`, as
    * createServer() does; `metricsRegistry` never holds them. Default false.
    */
   readonly processMetrics?: boolean;
   readonly logger?: Logger;
 }
+
+/**
+ * StreamServer's own flag, not an option: with idleTimeoutMs 0 the server starts the capture in
+ * listen(), so one that never listens captures nothing. A symbol, kept out of index.ts, so it is
+ * in no public type and no options object carries it by accident.
+ */
+export const captureFromListen = Symbol('captureFromListen');
+
+/** The options StreamServer passes, with its own flag. */
+export type ServerLiveStreamOptions = LiveStreamOptions & { readonly [captureFromListen]?: boolean };
 
 export type LiveStreamEvents = {
   frame: [frame: Frame];
@@ -117,7 +122,7 @@ export class LiveStream extends TypedEmitter<LiveStreamEvents> {
       version: this.#version,
     });
     this.#metricsPage = options.processMetrics ? Registry.merge([this.#metrics.registry, processMetrics()]) : this.#metrics.registry;
-    if (idleTimeoutMs <= 0 && options.captureAtOnce !== false) this.broadcaster.startCapture();
+    if (idleTimeoutMs <= 0 && !(options as ServerLiveStreamOptions)[captureFromListen]) this.broadcaster.startCapture();
   }
 
   /** Open MJPEG streams. */

@@ -2,7 +2,7 @@ import http from 'node:http';
 import https from 'node:https';
 import { Socket, type AddressInfo } from 'node:net';
 import type { Broadcaster } from './broadcaster.js';
-import { LiveStream, type LiveStreamEvents, type LiveStreamOptions } from './live-stream.js';
+import { captureFromListen, LiveStream, type LiveStreamEvents, type LiveStreamOptions, type ServerLiveStreamOptions } from './live-stream.js';
 import { CamcastError, describeError } from './errors.js';
 import { Routes } from './http/routes.js';
 import { corsOrigin } from './http/cors-origin.js';
@@ -89,7 +89,8 @@ export class StreamServer extends TypedEmitter<StreamServerEvents> {
     // The capture and its handlers are a LiveStream, exactly as a library user mounts them;
     // this class only adds the viewer page, the URL aliases, access control and the socket.
     // Its /metrics speaks for the process too: this server is usually the whole program.
-    this.live = new LiveStream(source, { ...options, captureAtOnce: false, processMetrics: options.processMetrics ?? true });
+    const liveOptions: ServerLiveStreamOptions = { ...options, [captureFromListen]: true, processMetrics: options.processMetrics ?? true };
+    this.live = new LiveStream(source, liveOptions);
     this.source = this.live.source;
     this.broadcaster = this.live.broadcaster;
     for (const event of LIVE_EVENTS) {
