@@ -246,4 +246,23 @@ describe('Broadcaster', () => {
     assert.equal(source.running, false);
     assert.throws(() => broadcaster.subscribe({ frame() {} }), /closed/);
   });
+
+  test('a second Broadcaster on a source an open one owns is refused; closing the owner frees it', async (t) => {
+    const { source, broadcaster } = setup(t);
+    assert.throws(
+      () => new Broadcaster(source),
+      (e: unknown) =>
+        isCamcastError(e, 'BAD_OPTION') &&
+        e.message === "this source (fake source) already feeds another stream: mount that stream's handlers in both places, create a second source, or close the other stream first",
+    );
+    broadcaster.subscribe({ frame() {} });
+    await until(() => source.running, 'the owner still captures');
+    await broadcaster.close();
+    const next = new Broadcaster(source, { idleTimeoutMs: 0, stallTimeoutMs: 0 });
+    t.after(() => next.close());
+    next.startCapture();
+    await until(() => source.running, 'the new owner starts the source');
+    await broadcaster.close();
+    assert.ok(source.running, 'closing the old owner again leaves the new one capturing');
+  });
 });

@@ -49,6 +49,15 @@ export interface BroadcasterStatus {
 const GOLDEN_RATIO_STEP = 0.6180339887498949;
 
 /**
+ * The open Broadcaster each Source feeds. A source has one sink, so a second capture on it
+ * cannot work: push() would feed only the newest, the test pattern would ignore the second
+ * start, and closing either would stop the source under the other. The only state kept across
+ * instances, and keyed weakly by the source itself: it keeps nothing alive, and servers with
+ * sources of their own never meet in it.
+ */
+const owners = new WeakMap<Source, Broadcaster>();
+
+/**
  * Holds the newest frame and the subscribers of one source, and nothing else: no sockets, no
  * source details. The source runs only while someone watches (plus a linger), and every frame
  * goes to every subscriber at once, so the newest frame always wins.
@@ -77,9 +86,17 @@ export class Broadcaster extends TypedEmitter<BroadcasterEvents> {
   #frames = 0;
   #idleTimer: NodeJS.Timeout | undefined;
   #closed = false;
+  #closing: Promise<void> | undefined;
 
   constructor(source: Source, { idleTimeoutMs = 10_000, stallTimeoutMs, restartDelaysMs, logger = silentLogger }: BroadcasterOptions = {}) {
+    if (owners.has(source)) {
+      throw new CamcastError(
+        'BAD_OPTION',
+        `this source (${source.description}) already feeds another stream: mount that stream's handlers in both places, create a second source, or close the other stream first`,
+      );
+    }
     super((error, event) => logger.error(`a '${String(event)}' listener threw: ${describeError(error)}`));
+    owners.set(source, this);
     this.source = source;
     this.#idleTimeoutMs = idleTimeoutMs;
     this.#logger = logger;
@@ -216,15 +233,27 @@ export class Broadcaster extends TypedEmitter<BroadcasterEvents> {
     };
   }
 
-  /** Ends every subscriber and stops the capture. Idempotent. */
-  async close(): Promise<void> {
-    if (!this.#closed) {
-      this.#closed = true;
-      clearTimeout(this.#idleTimer);
-      this.#idleTimer = undefined;
-      this.#endAll();
+  /**
+   * Ends every subscriber and stops the capture; then the source is free for another
+   * Broadcaster. Idempotent: every call returns the same promise (a later call must not stop the
+   * source again under its next owner).
+   */
+  close(): Promise<void> {
+    this.#closing ??= this.#close();
+    return this.#closing;
+  }
+
+  async #close(): Promise<void> {
+    this.#closed = true;
+    clearTimeout(this.#idleTimer);
+    this.#idleTimer = undefined;
+    this.#endAll();
+    try {
+      await this.#runner.stop();
+    } finally {
+      // Only once stopped: the runner's last stop() would otherwise reach the next owner's capture.
+      if (owners.get(this.source) === this) owners.delete(this.source);
     }
-    await this.#runner.stop();
   }
 
   #unsubscribe(subscriber: Subscriber): void {

@@ -284,6 +284,27 @@ describe('stream()', () => {
     assert.deepEqual([meta.width, meta.height], [64, 48]);
   });
 
+  test('a second stream() on a source another open stream owns is refused; once that one closes it is free', async (t) => {
+    const source = push();
+    const first = live(t, source, { idleTimeoutMs: 0 });
+    assert.throws(
+      () => stream(source, { idleTimeoutMs: 0 }),
+      (e: unknown) => isCamcastError(e, 'BAD_OPTION') && /already feeds another stream: mount that stream's handlers in both places, create a second source/.test(e.message),
+    );
+    assert.equal(first.broadcaster.state, 'starting', 'the first one keeps its capture');
+    await within(first.close(), 'close()');
+    const second = live(t, source, { idleTimeoutMs: 0 });
+    const frames: number[] = [];
+    second.subscribe((frame) => void frames.push(frame.seq));
+    await until(() => {
+      source.push(tinyJpegWithSize());
+      return frames.length > 0;
+    }, 'a frame through the second stream');
+    // Closing the first again must not stop the source under its new owner.
+    await within(first.close(), 'close() again');
+    assert.equal(source.push(tinyJpegWithSize()), true, 'the second stream still captures');
+  });
+
   test('captureAtOnce is no option: idleTimeoutMs 0 captures from creation whatever an options object carries', async (t) => {
     const source = new FakeSource();
     // @ts-expect-error -- StreamServer's internal flag is not part of LiveStreamOptions.
@@ -324,3 +345,8 @@ describe('StreamServer viewer events', () => {
     assert.deepEqual(counts, [1, 0], 'a snapshot is no stream; after the leave the count is 0');
   });
 });
+
+/** The smallest JPEG push() accepts: SOI, a frame header (2x2), EOI. */
+function tinyJpegWithSize(): Buffer {
+  return Buffer.from([0xff, 0xd8, 0xff, 0xc0, 0x00, 0x0b, 0x08, 0x00, 0x02, 0x00, 0x02, 0x01, 0x01, 0x11, 0x00, 0xff, 0xd9]);
+}

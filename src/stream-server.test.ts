@@ -441,6 +441,23 @@ describe('StreamServer edge cases', () => {
     assert.ok(off instanceof Object);
   });
 
+  test('a source that feeds one server is refused by a second, and free again once the first has closed', async (t) => {
+    const source = push();
+    const first = createServer({ source, host: '127.0.0.1', port: 0 });
+    t.after(() => first.close());
+    assert.throws(
+      () => createServer({ source, host: '127.0.0.1', port: 0 }),
+      (e: unknown) => isCamcastError(e, 'BAD_OPTION') && /^this source \(pushed frames\) already feeds another stream: mount that stream's handlers in both places, create a second source, or close the other stream first$/.test(e.message),
+    );
+    await first.close();
+    const second = createServer({ source, host: '127.0.0.1', port: 0 });
+    t.after(() => second.close());
+    const { url } = await second.listen();
+    const client = watch(t, `${url}stream.mjpg`);
+    await client.response;
+    await until(() => source.push(jpegOf(1)) && client.parts.length > 0, 'a pushed frame through the second server');
+  });
+
   test('runs of slashes are one slash, and an unknown ?action= says which actions exist', async (t) => {
     const { url } = await start(t, { source: testPattern({ width: 64, height: 48 }) });
     const stream = watch(t, `${url}/stream.mjpg`);
