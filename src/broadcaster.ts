@@ -2,6 +2,8 @@ import { CamcastError, describeError } from './errors.js';
 import { preciseNow, type Frame } from './frame.js';
 import type { Logger } from './logger.js';
 import { silentLogger } from './logger.js';
+import { checkBroadcasterArguments, type BroadcasterOptions } from './broadcaster-options.js';
+import { checkDelay } from './option-checks.js';
 import { RateMeter } from './rate-meter.js';
 import { SourceRunner, type RunnerFrame, type SourceState } from './source-runner.js';
 import type { Source } from './sources/source.js';
@@ -14,13 +16,7 @@ export interface Subscriber {
   end?(): void;
 }
 
-export interface BroadcasterOptions {
-  /** Keep capturing this long after the last viewer leaves, so a reload reuses the capture. 0 = never stop. */
-  readonly idleTimeoutMs?: number;
-  readonly stallTimeoutMs?: number;
-  readonly restartDelaysMs?: readonly number[];
-  readonly logger?: Logger;
-}
+export type { BroadcasterOptions } from './broadcaster-options.js';
 
 export type BroadcasterEvents = {
   frame: [frame: Frame];
@@ -88,7 +84,9 @@ export class Broadcaster extends TypedEmitter<BroadcasterEvents> {
   #closed = false;
   #closing: Promise<void> | undefined;
 
-  constructor(source: Source, { idleTimeoutMs = 10_000, stallTimeoutMs, restartDelaysMs, logger = silentLogger }: BroadcasterOptions = {}) {
+  constructor(source: Source, options: BroadcasterOptions = {}) {
+    checkBroadcasterArguments(source, options);
+    const { idleTimeoutMs = 10_000, stallTimeoutMs, restartDelaysMs, logger = silentLogger } = options;
     if (owners.has(source)) {
       throw new CamcastError(
         'BAD_OPTION',
@@ -168,6 +166,8 @@ export class Broadcaster extends TypedEmitter<BroadcasterEvents> {
    */
   nextFrame({ timeoutMs = 5000, signal }: { timeoutMs?: number; signal?: AbortSignal } = {}): Promise<Frame> {
     return new Promise((resolve, reject) => {
+      // 0 or less would fail every call at once, saying "within -0.001 s".
+      checkDelay('timeoutMs', timeoutMs, 1);
       let settled = false;
       const deadline = Date.now() + timeoutMs;
       const finish = () => {

@@ -284,6 +284,24 @@ describe('stream()', () => {
     assert.deepEqual([meta.width, meta.height], [64, 48]);
   });
 
+  test('stream() refuses what is not a Source, a spec string or an options object, with one BAD_OPTION line', () => {
+    const notSource = /^source must be a Source \(an object with start\(\) and stop\(\)\) or a source spec string such as 'test', '\/dev\/video0', 'clip\.mp4' or a URL \(got .+\)$/;
+    const bad: Array<[() => unknown, RegExp]> = [
+      [() => (stream as (...a: unknown[]) => LiveStream)(), notSource],
+      [() => stream(null as unknown as string), notSource],
+      [() => stream(42 as unknown as string), notSource],
+      [() => stream({ start() {} } as unknown as Source), notSource],
+      [() => stream('test', null as unknown as LiveStreamOptions), /^stream\(\) takes an options object, e\.g\. stream\('test', \{ idleTimeoutMs: 0 \}\) \(got null\)$/],
+      [() => stream(new FakeSource(), { logger: console.log } as unknown as LiveStreamOptions), /^logger must have debug, info, warn and error functions/],
+      [() => stream(new FakeSource(), { startTimeoutMs: 0 }), /^startTimeoutMs must be a number from 1/],
+      [() => stream(new FakeSource(), { snapshotTimeoutMs: 0 }), /^snapshotTimeoutMs must be a number from 1/],
+      [() => stream(new FakeSource(), { restartDelaysMs: [1000, 0] }), /^each of restartDelaysMs must be a number from 1/],
+    ];
+    for (const [call, message] of bad) {
+      assert.throws(call, (e: unknown) => isCamcastError(e, 'BAD_OPTION') && message.test(e.message), String(call));
+    }
+  });
+
   test('a second stream() on a source another open stream owns is refused; once that one closes it is free', async (t) => {
     const source = push();
     const first = live(t, source, { idleTimeoutMs: 0 });
