@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
-import { Broadcaster } from './broadcaster.js';
+import { Broadcaster, type BroadcasterOptions } from './broadcaster.js';
 import { isCamcastError } from './errors.js';
 import type { Frame } from './frame.js';
 import { delay, FakeSource, until } from './testing/fake-source.js';
@@ -245,5 +245,61 @@ describe('Broadcaster', () => {
     await Promise.all([broadcaster.close(), broadcaster.close()]);
     assert.equal(source.running, false);
     assert.throws(() => broadcaster.subscribe({ frame() {} }), /closed/);
+  });
+
+  test('nextFrame() with a timeout of 0 or less rejects with BAD_OPTION, starting nothing', async (t) => {
+    const { source, broadcaster } = setup(t);
+    for (const timeoutMs of [0, -1, Number.NaN]) {
+      await assert.rejects(
+        broadcaster.nextFrame({ timeoutMs }),
+        (e: unknown) => isCamcastError(e, 'BAD_OPTION') && /^timeoutMs must be a number from 1 to 2147483647 \(got (0|-1|NaN)\)$/.test(e.message),
+      );
+    }
+    assert.equal(source.starts, 0);
+    assert.equal(broadcaster.subscriberCount, 0);
+  });
+
+  test('new Broadcaster() refuses what is not a Source, and options out of range, with one BAD_OPTION line', () => {
+    const build = (source: unknown, options?: unknown) => () => new Broadcaster(source as FakeSource, options as BroadcasterOptions);
+    const bad: Array<[() => unknown, RegExp]> = [
+      [build(undefined), /^new Broadcaster\(\) takes a Source \(an object with start\(\) and stop\(\)\), e\.g\. new Broadcaster\(testPattern\(\)\) \(got undefined\)$/],
+      [build(null), /^new Broadcaster\(\) takes a Source .*\(got null\)$/],
+      [build({}), /^new Broadcaster\(\) takes a Source .*\(got an object\)$/],
+      [build('test'), /^new Broadcaster\(\) takes a Source \(an object with start\(\) and stop\(\)\), not a spec string: open one with openSource\('test'\)\.source, or use stream\('test'\)$/],
+      [build(new FakeSource(), null), /^new Broadcaster\(\) takes an options object, e\.g\. new Broadcaster\(source, \{ idleTimeoutMs: 0 \}\) \(got null\)$/],
+      [build(new FakeSource(), { idleTimeoutMs: -1 }), /^idleTimeoutMs must be a number from 0 to/],
+      [build(new FakeSource(), { stallTimeoutMs: Number.NaN }), /^stallTimeoutMs must be a number from 0 to/],
+      [build(new FakeSource(), { restartDelaysMs: [0] }), /^each of restartDelaysMs must be a number from 1 to/],
+      [build(new FakeSource(), { restartDelaysMs: [] }), /^restartDelaysMs must be a non-empty list/],
+      [build(new FakeSource(), { logger: {} }), /^logger must have debug, info, warn and error functions/],
+    ];
+    for (const [call, message] of bad) {
+      assert.throws(call, (e: unknown) => isCamcastError(e, 'BAD_OPTION') && message.test(e.message), String(call));
+    }
+  });
+
+  test('idleTimeoutMs 0 and stallTimeoutMs 0 (never stop, never restart a silent source) stay valid', async (t) => {
+    const { source, broadcaster } = setup(t, { idleTimeoutMs: 0, stallTimeoutMs: 0, restartDelaysMs: [20, 30, 50] });
+    broadcaster.startCapture();
+    await until(() => source.running, 'start');
+  });
+
+  test('a second Broadcaster on a source an open one owns is refused; closing the owner frees it', async (t) => {
+    const { source, broadcaster } = setup(t);
+    assert.throws(
+      () => new Broadcaster(source),
+      (e: unknown) =>
+        isCamcastError(e, 'BAD_OPTION') &&
+        e.message === "this source (fake source) already feeds another stream: mount that stream's handlers in both places, create a second source, or close the other stream first",
+    );
+    broadcaster.subscribe({ frame() {} });
+    await until(() => source.running, 'the owner still captures');
+    await broadcaster.close();
+    const next = new Broadcaster(source, { idleTimeoutMs: 0, stallTimeoutMs: 0 });
+    t.after(() => next.close());
+    next.startCapture();
+    await until(() => source.running, 'the new owner starts the source');
+    await broadcaster.close();
+    assert.ok(source.running, 'closing the old owner again leaves the new one capturing');
   });
 });

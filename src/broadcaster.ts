@@ -2,6 +2,8 @@ import { CamcastError, describeError } from './errors.js';
 import { preciseNow, type Frame } from './frame.js';
 import type { Logger } from './logger.js';
 import { silentLogger } from './logger.js';
+import { checkBroadcasterArguments, type BroadcasterOptions } from './broadcaster-options.js';
+import { checkDelay } from './option-checks.js';
 import { RateMeter } from './rate-meter.js';
 import { SourceRunner, type RunnerFrame, type SourceState } from './source-runner.js';
 import type { Source } from './sources/source.js';
@@ -14,13 +16,7 @@ export interface Subscriber {
   end?(): void;
 }
 
-export interface BroadcasterOptions {
-  /** Keep capturing this long after the last viewer leaves, so a reload reuses the capture. 0 = never stop. */
-  readonly idleTimeoutMs?: number;
-  readonly stallTimeoutMs?: number;
-  readonly restartDelaysMs?: readonly number[];
-  readonly logger?: Logger;
-}
+export type { BroadcasterOptions } from './broadcaster-options.js';
 
 export type BroadcasterEvents = {
   frame: [frame: Frame];
@@ -47,6 +43,15 @@ export interface BroadcasterStatus {
 
 /** The fractional part of the golden ratio: successive multiples fill [0, 1) evenly. */
 const GOLDEN_RATIO_STEP = 0.6180339887498949;
+
+/**
+ * The open Broadcaster each Source feeds. A source has one sink, so a second capture on it
+ * cannot work: push() would feed only the newest, the test pattern would ignore the second
+ * start, and closing either would stop the source under the other. The only state kept across
+ * instances, and keyed weakly by the source itself: it keeps nothing alive, and servers with
+ * sources of their own never meet in it.
+ */
+const owners = new WeakMap<Source, Broadcaster>();
 
 /**
  * Holds the newest frame and the subscribers of one source, and nothing else: no sockets, no
@@ -77,9 +82,19 @@ export class Broadcaster extends TypedEmitter<BroadcasterEvents> {
   #frames = 0;
   #idleTimer: NodeJS.Timeout | undefined;
   #closed = false;
+  #closing: Promise<void> | undefined;
 
-  constructor(source: Source, { idleTimeoutMs = 10_000, stallTimeoutMs, restartDelaysMs, logger = silentLogger }: BroadcasterOptions = {}) {
+  constructor(source: Source, options: BroadcasterOptions = {}) {
+    checkBroadcasterArguments(source, options);
+    const { idleTimeoutMs = 10_000, stallTimeoutMs, restartDelaysMs, logger = silentLogger } = options;
+    if (owners.has(source)) {
+      throw new CamcastError(
+        'BAD_OPTION',
+        `this source (${source.description}) already feeds another stream: mount that stream's handlers in both places, create a second source, or close the other stream first`,
+      );
+    }
     super((error, event) => logger.error(`a '${String(event)}' listener threw: ${describeError(error)}`));
+    owners.set(source, this);
     this.source = source;
     this.#idleTimeoutMs = idleTimeoutMs;
     this.#logger = logger;
@@ -151,6 +166,8 @@ export class Broadcaster extends TypedEmitter<BroadcasterEvents> {
    */
   nextFrame({ timeoutMs = 5000, signal }: { timeoutMs?: number; signal?: AbortSignal } = {}): Promise<Frame> {
     return new Promise((resolve, reject) => {
+      // 0 or less would fail every call at once, saying "within -0.001 s".
+      checkDelay('timeoutMs', timeoutMs, 1);
       let settled = false;
       const deadline = Date.now() + timeoutMs;
       const finish = () => {
@@ -216,15 +233,27 @@ export class Broadcaster extends TypedEmitter<BroadcasterEvents> {
     };
   }
 
-  /** Ends every subscriber and stops the capture. Idempotent. */
-  async close(): Promise<void> {
-    if (!this.#closed) {
-      this.#closed = true;
-      clearTimeout(this.#idleTimer);
-      this.#idleTimer = undefined;
-      this.#endAll();
+  /**
+   * Ends every subscriber and stops the capture; then the source is free for another
+   * Broadcaster. Idempotent: every call returns the same promise (a later call must not stop the
+   * source again under its next owner).
+   */
+  close(): Promise<void> {
+    this.#closing ??= this.#close();
+    return this.#closing;
+  }
+
+  async #close(): Promise<void> {
+    this.#closed = true;
+    clearTimeout(this.#idleTimer);
+    this.#idleTimer = undefined;
+    this.#endAll();
+    try {
+      await this.#runner.stop();
+    } finally {
+      // Only once stopped: the runner's last stop() would otherwise reach the next owner's capture.
+      if (owners.get(this.source) === this) owners.delete(this.source);
     }
-    await this.#runner.stop();
   }
 
   #unsubscribe(subscriber: Subscriber): void {

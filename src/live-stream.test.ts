@@ -284,6 +284,52 @@ describe('stream()', () => {
     assert.deepEqual([meta.width, meta.height], [64, 48]);
   });
 
+  test('stream() refuses what is not a Source, a spec string or an options object, with one BAD_OPTION line', () => {
+    const notSource = /^source must be a Source \(an object with start\(\) and stop\(\)\) or a source spec string such as 'test', '\/dev\/video0', 'clip\.mp4' or a URL \(got .+\)$/;
+    const bad: Array<[() => unknown, RegExp]> = [
+      [() => (stream as (...a: unknown[]) => LiveStream)(), notSource],
+      [() => stream(null as unknown as string), notSource],
+      [() => stream(42 as unknown as string), notSource],
+      [() => stream({ start() {} } as unknown as Source), notSource],
+      [() => stream('test', null as unknown as LiveStreamOptions), /^stream\(\) takes an options object, e\.g\. stream\('test', \{ idleTimeoutMs: 0 \}\) \(got null\)$/],
+      [() => stream(new FakeSource(), { logger: console.log } as unknown as LiveStreamOptions), /^logger must have debug, info, warn and error functions/],
+      [() => stream(new FakeSource(), { startTimeoutMs: 0 }), /^startTimeoutMs must be a number from 1/],
+      [() => stream(new FakeSource(), { snapshotTimeoutMs: 0 }), /^snapshotTimeoutMs must be a number from 1/],
+      [() => stream(new FakeSource(), { restartDelaysMs: [1000, 0] }), /^each of restartDelaysMs must be a number from 1/],
+    ];
+    for (const [call, message] of bad) {
+      assert.throws(call, (e: unknown) => isCamcastError(e, 'BAD_OPTION') && message.test(e.message), String(call));
+    }
+  });
+
+  test('a second stream() on a source another open stream owns is refused; once that one closes it is free', async (t) => {
+    const source = push();
+    const first = live(t, source, { idleTimeoutMs: 0 });
+    assert.throws(
+      () => stream(source, { idleTimeoutMs: 0 }),
+      (e: unknown) => isCamcastError(e, 'BAD_OPTION') && /already feeds another stream: mount that stream's handlers in both places, create a second source/.test(e.message),
+    );
+    assert.equal(first.broadcaster.state, 'starting', 'the first one keeps its capture');
+    await within(first.close(), 'close()');
+    const second = live(t, source, { idleTimeoutMs: 0 });
+    const frames: number[] = [];
+    second.subscribe((frame) => void frames.push(frame.seq));
+    await until(() => {
+      source.push(tinyJpegWithSize());
+      return frames.length > 0;
+    }, 'a frame through the second stream');
+    // Closing the first again must not stop the source under its new owner.
+    await within(first.close(), 'close() again');
+    assert.equal(source.push(tinyJpegWithSize()), true, 'the second stream still captures');
+  });
+
+  test('captureAtOnce is no option: idleTimeoutMs 0 captures from creation whatever an options object carries', async (t) => {
+    const source = new FakeSource();
+    // @ts-expect-error -- StreamServer's internal flag is not part of LiveStreamOptions.
+    live(t, source, { idleTimeoutMs: 0, captureAtOnce: false });
+    await until(() => source.running, 'the capture started without a viewer');
+  });
+
   test('a spec string opens the source the CLI would', async (t) => {
     const cam = live(t, 'test', { width: 64, height: 48, fps: 10 });
     assert.equal(cam.source.kind, 'test');
@@ -317,3 +363,8 @@ describe('StreamServer viewer events', () => {
     assert.deepEqual(counts, [1, 0], 'a snapshot is no stream; after the leave the count is 0');
   });
 });
+
+/** The smallest JPEG push() accepts: SOI, a frame header (2x2), EOI. */
+function tinyJpegWithSize(): Buffer {
+  return Buffer.from([0xff, 0xd8, 0xff, 0xc0, 0x00, 0x0b, 0x08, 0x00, 0x02, 0x00, 0x02, 0x01, 0x01, 0x11, 0x00, 0xff, 0xd9]);
+}

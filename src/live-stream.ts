@@ -12,10 +12,11 @@ import { buildStatus } from './http/status.js';
 import { StreamEndpoint } from './http/stream-endpoint.js';
 import type { Logger } from './logger.js';
 import { silentLogger } from './logger.js';
-import { checkDelay, checkNumber } from './option-checks.js';
 import type { SourceState } from './source-runner.js';
 import { openSource, type OpenSourceOptions } from './sources/index.js';
 import type { Source } from './sources/source.js';
+import { checkOptionsObject } from './sources/source-options.js';
+import { checkLiveStreamOptions, checkSourceOption } from './stream-options.js';
 import { TypedEmitter } from './typed-emitter.js';
 import { packageVersion } from './version.js';
 
@@ -43,17 +44,22 @@ export interface LiveStreamOptions extends OpenSourceOptions {
   /** How long a snapshot of an idle source waits for its first frame. */
   readonly snapshotTimeoutMs?: number;
   /**
-   * With idleTimeoutMs 0, start capturing in the constructor (default) rather than at the
-   * first viewer. StreamServer passes false and starts the capture in listen().
-   */
-  readonly captureAtOnce?: boolean;
-  /**
    * Also serve the process's CPU, memory and start time (`process_*`) at `metrics`, as
    * createServer() does; `metricsRegistry` never holds them. Default false.
    */
   readonly processMetrics?: boolean;
   readonly logger?: Logger;
 }
+
+/**
+ * StreamServer's own flag, not an option: with idleTimeoutMs 0 the server starts the capture in
+ * listen(), so one that never listens captures nothing. A symbol, kept out of index.ts, so it is
+ * in no public type and no options object carries it by accident.
+ */
+export const captureFromListen = Symbol('captureFromListen');
+
+/** The options StreamServer passes, with its own flag. */
+export type ServerLiveStreamOptions = LiveStreamOptions & { readonly [captureFromListen]?: boolean };
 
 export type LiveStreamEvents = {
   frame: [frame: Frame];
@@ -87,8 +93,10 @@ export class LiveStream extends TypedEmitter<LiveStreamEvents> {
   #closing: Promise<void> | undefined;
 
   constructor(source: Source | string, options: LiveStreamOptions = {}) {
-    const { idleTimeoutMs = 10_000, maxViewers = 0, snapshotTimeoutMs = 5000, logger = silentLogger } = options;
+    checkSourceOption(source);
+    checkOptionsObject('stream', options, "'test', { idleTimeoutMs: 0 }");
     checkLiveStreamOptions(options);
+    const { idleTimeoutMs = 10_000, maxViewers = 0, snapshotTimeoutMs = 5000, logger = silentLogger } = options;
     super((error, event) => logger.error(`a '${String(event)}' listener threw: ${describeError(error)}`));
     this.source = typeof source === 'string' ? openSource(source, options).source : source;
     this.#snapshotTimeoutMs = snapshotTimeoutMs;
@@ -117,7 +125,7 @@ export class LiveStream extends TypedEmitter<LiveStreamEvents> {
       version: this.#version,
     });
     this.#metricsPage = options.processMetrics ? Registry.merge([this.#metrics.registry, processMetrics()]) : this.#metrics.registry;
-    if (idleTimeoutMs <= 0 && options.captureAtOnce !== false) this.broadcaster.startCapture();
+    if (idleTimeoutMs <= 0 && !(options as ServerLiveStreamOptions)[captureFromListen]) this.broadcaster.startCapture();
   }
 
   /** Open MJPEG streams. */
@@ -277,19 +285,4 @@ function liveStream(live: LiveStream, name: string): LiveStream {
     'BAD_OPTION',
     `${name}() takes the object stream(source) returns, so that every handler shares one capture: const cam = stream(source); app.get('/cam', ${name}(cam))`,
   );
-}
-
-/** Before anything starts: a negative limit or timeout would silently mean "none". */
-function checkLiveStreamOptions(o: LiveStreamOptions): void {
-  checkDelay('idleTimeoutMs', o.idleTimeoutMs);
-  checkDelay('stallTimeoutMs', o.stallTimeoutMs);
-  checkDelay('snapshotTimeoutMs', o.snapshotTimeoutMs);
-  checkDelay('sendTimeoutMs', o.sendTimeoutMs);
-  checkNumber('maxViewers', o.maxViewers, { integer: true });
-  if (o.restartDelaysMs !== undefined) {
-    if (!Array.isArray(o.restartDelaysMs) || o.restartDelaysMs.length === 0) {
-      throw new CamcastError('BAD_OPTION', 'restartDelaysMs must be a non-empty list of delays in ms, e.g. [1000, 5000, 30000]');
-    }
-    for (const delay of o.restartDelaysMs) checkDelay('each of restartDelaysMs', delay);
-  }
 }

@@ -30,7 +30,37 @@ export function checkText(name: string, value: unknown, example: string): void {
   if (typeof value !== 'string' || value === '') throw new CamcastError('BAD_OPTION', `${name} must be a non-empty string, e.g. ${example} (got ${describeValue(value)})`);
 }
 
-/** A bad value as an error message shows it: strings quoted, so '640' is seen to be a string. */
+/**
+ * A bad value as an error message shows it: strings quoted, so '640' is seen to be a string;
+ * objects by kind, not as "[object Object]".
+ */
 export function describeValue(value: unknown): string {
-  return typeof value === 'string' ? `'${value}'` : String(value);
+  if (typeof value === 'string') return `'${value}'`;
+  if (Array.isArray(value)) return 'an array';
+  if (typeof value === 'function') return 'a function';
+  if (typeof value === 'object' && value !== null) return 'an object';
+  return String(value);
+}
+
+/**
+ * An optional Logger: a plain-JS `logger: {}` or `console.log` would otherwise fail only when
+ * there is something to say, as a TypeError from deep inside a retry.
+ */
+export function checkLogger(value: unknown): void {
+  if (value === undefined) return;
+  const logger = value as Record<string, unknown> | null;
+  const ok = typeof logger === 'object' && logger !== null && ['debug', 'info', 'warn', 'error'].every((level) => typeof logger[level] === 'function');
+  if (!ok) throw new CamcastError('BAD_OPTION', 'logger must have debug, info, warn and error functions, e.g. console or a pino logger');
+}
+
+/**
+ * Delays between restarts of a failing source. Each at least 1 ms: a 0 would retry a source
+ * that fails at once in a tight loop, burning a core and flooding the log.
+ */
+export function checkRestartDelays(value: unknown): void {
+  if (value === undefined) return;
+  if (!Array.isArray(value) || value.length === 0) {
+    throw new CamcastError('BAD_OPTION', 'restartDelaysMs must be a non-empty list of delays in ms, e.g. [1000, 5000, 30000]');
+  }
+  for (const delay of value) checkDelay('each of restartDelaysMs', delay as number, 1);
 }

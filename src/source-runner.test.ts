@@ -2,6 +2,7 @@ import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
 import type { RunnerFrame, SourceState } from './source-runner.js';
 import { SourceRunner } from './source-runner.js';
+import type { FrameSink, Source } from './sources/source.js';
 import { FakeSource, until } from './testing/fake-source.js';
 
 function setup(t: { after: (fn: () => Promise<void>) => void }, options: Partial<ConstructorParameters<typeof SourceRunner>[0]> = {}) {
@@ -95,6 +96,55 @@ describe('SourceRunner', () => {
     source.emit();
     assert.equal(runner.state, 'live');
     assert.deepEqual(lines, [], 'no "is live, after N s of failures" for a capture that never failed');
+  });
+
+  for (const how of ['rejects', 'throws'] as const) {
+    test(`a plain-JS source whose start() ${how} and whose stop() returns nothing is retried, and nothing throws`, async (t) => {
+      let starts = 0;
+      const fail = () => {
+        starts++;
+        throw new Error('sensor not connected');
+      };
+      // As JavaScript users write one: stop() is not async, nor (here) start().
+      const source = {
+        kind: 'test',
+        description: 'my sensor',
+        start: how === 'rejects' ? async () => fail() : fail,
+        stop() {},
+      } as unknown as Source;
+      const runner = new SourceRunner({ source, onFrame() {}, restartDelaysMs: [20], noSignalIntervalMs: 20 });
+      t.after(() => runner.stop());
+      runner.start();
+      await until(() => starts >= 2, 'a retry');
+      assert.equal(runner.state, 'retrying');
+      assert.equal(runner.lastError?.message, 'sensor not connected');
+      await runner.stop();
+    });
+  }
+
+  test('a source whose stop() throws instead of rejecting never throws back into its own sink.failed(), and the failed stop is logged', async (t) => {
+    const errors: string[] = [];
+    const logger = { debug() {}, info() {}, warn() {}, error: (m: string) => errors.push(m) };
+    let sink: FrameSink | undefined;
+    const source = {
+      kind: 'test',
+      description: 'my sensor',
+      async start(s: FrameSink) {
+        sink = s;
+      },
+      stop() {
+        throw new Error('sensor stuck');
+      },
+    } as unknown as Source;
+    const runner = new SourceRunner({ source, onFrame() {}, restartDelaysMs: [20], noSignalIntervalMs: 20, logger });
+    t.after(() => runner.stop().catch(() => {}));
+    runner.start();
+    await until(() => sink !== undefined, 'start');
+    assert.doesNotThrow(() => sink!.failed(new Error('sensor died')));
+    assert.equal(runner.state, 'retrying');
+    await until(() => errors.length > 0, 'the failed stop to be logged');
+    assert.deepEqual(errors, ['could not stop my sensor: sensor stuck']);
+    await assert.rejects(runner.stop(), /sensor stuck/);
   });
 
   test('while down it emits "no signal" pictures that are real JPEGs', async (t) => {

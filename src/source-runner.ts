@@ -119,9 +119,9 @@ export class SourceRunner {
     // past it managed to open.
     const launching = this.#launching;
     this.#stopping = (async () => {
-      await this.#source.stop();
+      await this.#stopSource();
       await launching?.catch(() => {});
-      await this.#source.stop();
+      await this.#stopSource();
     })();
     return this.#stopping;
   }
@@ -153,7 +153,7 @@ export class SourceRunner {
       },
     };
     try {
-      await this.#source.start(sink);
+      await callSource(() => this.#source.start(sink));
     } catch (error) {
       if (gen === this.#generation) this.#fail(gen, error);
       return;
@@ -212,7 +212,8 @@ export class SourceRunner {
     this.#setState('retrying', err);
     this.#startNoSignal(gen);
     // Stopping is idempotent; a stalled source still holds its process and must be stopped.
-    void this.#source.stop().then(
+    // Not awaited here: #fail runs inside the source's own sink.failed(), which must not throw.
+    void this.#stopSource().then(
       () => {
         if (gen !== this.#generation) return;
         clearTimeout(this.#retryTimer);
@@ -225,6 +226,10 @@ export class SourceRunner {
       },
       (stopError: unknown) => this.#logger.error(`could not stop ${this.#source.description}: ${describeError(stopError)}`),
     );
+  }
+
+  #stopSource(): Promise<void> {
+    return callSource(() => this.#source.stop());
   }
 
   #startNoSignal(gen: number): void {
@@ -263,5 +268,19 @@ export class SourceRunner {
     this.#state = state;
     this.#since = Date.now();
     this.#onStateChange(state, error);
+  }
+}
+
+/**
+ * Calls start() or stop() of a source that may be plain JavaScript: `stop() { clearInterval(t) }`
+ * returns undefined, and a method may throw instead of rejecting. Either way the result is a
+ * promise, so the retry loop neither dies on `.then` of undefined nor throws into the caller.
+ * The call itself stays synchronous, as a stop that aborts a start under way needs.
+ */
+function callSource(call: () => Promise<void> | void): Promise<void> {
+  try {
+    return Promise.resolve(call());
+  } catch (error) {
+    return Promise.reject(error);
   }
 }

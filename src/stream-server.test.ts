@@ -322,6 +322,24 @@ describe('StreamServer', () => {
     });
   });
 
+  test('listen() again after PORT_IN_USE listens once the port is free; calls while listening share one result', async (t) => {
+    const blocker = net.createServer();
+    await new Promise<void>((r) => blocker.listen(0, '127.0.0.1', r));
+    const port = (blocker.address() as net.AddressInfo).port;
+    const server = createServer({ source: new FakeSource(), host: '127.0.0.1', port });
+    t.after(() => server.close());
+    await assert.rejects(server.listen(), (error: unknown) => isCamcastError(error, 'PORT_IN_USE'));
+    await new Promise<void>((r) => blocker.close(() => r()));
+    const pending = server.listen();
+    assert.equal(server.listen(), pending, 'a call while listening starts shares that attempt');
+    const address = await pending;
+    assert.equal(address.port, port);
+    assert.equal(await server.listen(), address, 'a call once listening gets the same address');
+    assert.ok(await canConnect(port));
+    await server.close();
+    await assert.rejects(server.listen(), (error: unknown) => isCamcastError(error, 'CLOSED'));
+  });
+
   test('close() ends open streams, stops the source, and is idempotent', async (t) => {
     const source = new FakeSource();
     const { url, server } = await start(t, { source });
@@ -402,7 +420,19 @@ describe('StreamServer edge cases', () => {
       [{ auth: { username: 'a' } as unknown as { username: string; password: string } }, /^auth\.password must be a non-empty string/],
       [{ auth: { username: '', password: 'x' } }, /^auth\.username must be a non-empty string/],
       [{ auth: { username: 'a:b', password: 'x' } }, /auth\.username cannot contain ":"/],
-      [{ token: '' }, /^token must be a non-empty string/],
+      // A token must be one that can match: '+' in ?token= arrives as a space, Bearer is trimmed.
+      [{ token: '' }, /^token must be 8 to 256 characters of A-Z a-z 0-9 \. _ ~ - \(e\.g\. from: openssl rand -hex 16\)$/],
+      [{ token: 'abc' }, /^token must be 8 to 256 characters/],
+      [{ token: 'secret+token' }, /^token must be 8 to 256 characters/],
+      [{ token: ' padded token ' }, /^token must be 8 to 256 characters/],
+      [{ tls: {} as unknown as { cert: string; key: string } }, /^tls must be \{ cert, key \}, each PEM as a non-empty string or Buffer, .*\(cert and key are not\)$/],
+      [{ tls: { cert: 'x' } as unknown as { cert: string; key: string } }, /^tls must be .*\(key is not\)$/],
+      [{ source: 42 as unknown as string }, /^source must be a Source \(an object with start\(\) and stop\(\)\) or a source spec string such as 'test', '\/dev\/video0', 'clip\.mp4' or a URL \(got 42\)$/],
+      [{ source: {} as unknown as string }, /^source must be a Source .*\(got an object\)$/],
+      [{ source: null as unknown as string }, /^source must be a Source .*\(got null\)$/],
+      [{ logger: {} as unknown as StreamServerOptions['logger'] }, /^logger must have debug, info, warn and error functions/],
+      [{ snapshotTimeoutMs: 0 }, /^snapshotTimeoutMs must be a number from 1 to/],
+      [{ restartDelaysMs: [0] }, /^each of restartDelaysMs must be a number from 1 to/],
       [{ cors: 'not an origin' }, /^cors must be \* or an origin/],
       [{ maxViewers: -3 }, /^maxViewers must be a whole number from 0/],
       [{ idleTimeoutMs: -1 }, /^idleTimeoutMs must be a number from 0/],
@@ -419,8 +449,49 @@ describe('StreamServer edge cases', () => {
     }
     assert.equal(source.starts, 0);
     // null, like undefined, leaves them off.
-    const off = createServer({ source, cors: null, auth: null, token: null } as unknown as StreamServerOptions);
+    const off = createServer({ source, cors: null, auth: null, token: null, tls: null } as unknown as StreamServerOptions);
     assert.ok(off instanceof Object);
+  });
+
+  test('options the chosen source does not read are checked all the same', () => {
+    // The default test pattern reads none of these; each would lie in wait for another source.
+    const bad: Array<[StreamServerOptions, RegExp]> = [
+      [{ startTimeoutMs: -1 }, /^startTimeoutMs must be a number from 1 to 2147483647 \(got -1\)$/],
+      [{ loop: 'false' as unknown as boolean }, /^loop must be true or false \(got 'false'\)$/],
+      [{ insecure: 1 as unknown as boolean }, /^insecure must be true or false \(got 1\)$/],
+      [{ ffmpegPath: '' }, /^ffmpegPath must be a non-empty string/],
+    ];
+    for (const [options, message] of bad) {
+      assert.throws(() => createServer(options), (e: unknown) => isCamcastError(e, 'BAD_OPTION') && message.test(e.message), JSON.stringify(options));
+      assert.throws(() => createServer({ source: new FakeSource(), ...options }), (e: unknown) => isCamcastError(e, 'BAD_OPTION') && message.test(e.message), JSON.stringify(options));
+    }
+  });
+
+  test('createServer() given something else than an options object says what it takes', () => {
+    for (const given of ['test', null, 8080]) {
+      assert.throws(
+        () => createServer(given as unknown as StreamServerOptions),
+        (e: unknown) => isCamcastError(e, 'BAD_OPTION') && /^createServer\(\) takes an options object, e\.g\. createServer\(\{ source: 'test' \}\) \(got .+\)$/.test(e.message),
+        String(given),
+      );
+    }
+  });
+
+  test('a source that feeds one server is refused by a second, and free again once the first has closed', async (t) => {
+    const source = push();
+    const first = createServer({ source, host: '127.0.0.1', port: 0 });
+    t.after(() => first.close());
+    assert.throws(
+      () => createServer({ source, host: '127.0.0.1', port: 0 }),
+      (e: unknown) => isCamcastError(e, 'BAD_OPTION') && /^this source \(pushed frames\) already feeds another stream: mount that stream's handlers in both places, create a second source, or close the other stream first$/.test(e.message),
+    );
+    await first.close();
+    const second = createServer({ source, host: '127.0.0.1', port: 0 });
+    t.after(() => second.close());
+    const { url } = await second.listen();
+    const client = watch(t, `${url}stream.mjpg`);
+    await client.response;
+    await until(() => source.push(jpegOf(1)) && client.parts.length > 0, 'a pushed frame through the second server');
   });
 
   test('runs of slashes are one slash, and an unknown ?action= says which actions exist', async (t) => {

@@ -2,15 +2,18 @@ import http from 'node:http';
 import https from 'node:https';
 import { Socket, type AddressInfo } from 'node:net';
 import type { Broadcaster } from './broadcaster.js';
-import { LiveStream, type LiveStreamEvents, type LiveStreamOptions } from './live-stream.js';
+import { captureFromListen, LiveStream, type LiveStreamEvents, type LiveStreamOptions, type ServerLiveStreamOptions } from './live-stream.js';
 import { CamcastError, describeError } from './errors.js';
+import { checkToken } from './http/access.js';
 import { Routes } from './http/routes.js';
 import { corsOrigin } from './http/cors-origin.js';
 import type { Logger } from './logger.js';
 import { silentLogger } from './logger.js';
 import { checkDelay, checkNumber, checkText } from './option-checks.js';
 import type { Source } from './sources/source.js';
+import { checkOptionsObject } from './sources/source-options.js';
 import { testPattern } from './sources/test-pattern.js';
+import { checkLiveStreamOptions, checkSourceOption } from './stream-options.js';
 import { TypedEmitter } from './typed-emitter.js';
 
 export interface StreamServerOptions extends LiveStreamOptions {
@@ -89,7 +92,8 @@ export class StreamServer extends TypedEmitter<StreamServerEvents> {
     // The capture and its handlers are a LiveStream, exactly as a library user mounts them;
     // this class only adds the viewer page, the URL aliases, access control and the socket.
     // Its /metrics speaks for the process too: this server is usually the whole program.
-    this.live = new LiveStream(source, { ...options, captureAtOnce: false, processMetrics: options.processMetrics ?? true });
+    const liveOptions: ServerLiveStreamOptions = { ...options, [captureFromListen]: true, processMetrics: options.processMetrics ?? true };
+    this.live = new LiveStream(source, liveOptions);
     this.source = this.live.source;
     this.broadcaster = this.live.broadcaster;
     for (const event of LIVE_EVENTS) {
@@ -126,7 +130,15 @@ export class StreamServer extends TypedEmitter<StreamServerEvents> {
 
   listen(): Promise<ListenAddress> {
     if (this.#closing) return Promise.reject(new CamcastError('CLOSED', 'this server was closed; create a new one'));
-    this.#listening ??= this.#listen();
+    if (!this.#listening) {
+      // A failure is not kept: once the port is free (or the address is up), listen() again on
+      // this same server works. Until then a second call shares the attempt under way.
+      const attempt = this.#listen();
+      this.#listening = attempt;
+      attempt.catch(() => {
+        if (this.#listening === attempt) this.#listening = undefined;
+      });
+    }
     return this.#listening;
   }
 
@@ -195,6 +207,9 @@ export function createServer(options: StreamServerOptions = {}): StreamServer {
 
 /** What listen() and the routes would otherwise trip over late, or take silently. */
 function checkServerOptions(o: StreamServerOptions): void {
+  checkOptionsObject('createServer', o, "{ source: 'test' }");
+  if (o.source !== undefined) checkSourceOption(o.source);
+  checkLiveStreamOptions(o);
   checkNumber('port', o.port, { integer: true, max: 65535 });
   if (o.host !== undefined) checkText('host', o.host, "'127.0.0.1' or '::'");
   // null, as undefined, leaves auth, CORS and the token off (plain JS configs often say null).
@@ -205,9 +220,26 @@ function checkServerOptions(o: StreamServerOptions): void {
     if (o.auth.username.includes(':')) throw new CamcastError('BAD_OPTION', 'auth.username cannot contain ":" (HTTP Basic separates the user from the password with it)');
   }
   if (o.cors != null) corsOrigin(o.cors);
-  if (o.token != null) checkText('token', o.token, "'9f2c41d0b7e8a6f3'");
+  if (o.token != null) checkToken(o.token);
+  if (o.tls != null) checkTls(o.tls);
   checkDelay('headersTimeoutMs', o.headersTimeoutMs, 1);
   checkDelay('requestTimeoutMs', o.requestTimeoutMs, 1);
+}
+
+/**
+ * Both halves of the PEM pair: without them Node builds an HTTPS server that fails every
+ * handshake, with nothing said at startup.
+ */
+function checkTls(tls: unknown): void {
+  const pair = tls as { cert?: unknown; key?: unknown } | null;
+  const pem = (value: unknown) => (typeof value === 'string' || Buffer.isBuffer(value)) && value.length > 0;
+  const bad = typeof pair === 'object' && pair !== null ? (['cert', 'key'] as const).filter((half) => !pem(pair[half])) : ['cert', 'key'];
+  if (bad.length === 0) return;
+  // Never the values themselves: a key does not belong in an error message or a log.
+  throw new CamcastError(
+    'BAD_OPTION',
+    `tls must be { cert, key }, each PEM as a non-empty string or Buffer, e.g. { cert: readFileSync('cert.pem'), key: readFileSync('key.pem') } (${bad.join(' and ')} ${bad.length > 1 ? 'are' : 'is'} not)`,
+  );
 }
 
 /**

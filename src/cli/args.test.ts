@@ -78,6 +78,8 @@ describe('parseCliArgs', () => {
     // A real flag where a value belongs is a forgotten value.
     [['--source', '--port', '80'], /^--source needs a value \(to give one that starts with a dash, write --source=-VALUE\); see camcast --help$/],
     [['--token', '-v'], /--token needs a value/],
+    [['--token', 'secret+token'], /^--token must be 8 to 256 characters of A-Z a-z 0-9 \. _ ~ - \(e\.g\. from: openssl rand -hex 16\)$/],
+    [['--token', 'short'], /^--token must be 8 to 256 characters/],
     [['-q', '-v'], /-q .* and -v .* contradict each other/],
   ];
   for (const [argv, message] of bad) {

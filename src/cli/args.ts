@@ -1,6 +1,7 @@
 import { isIPv4 } from 'node:net';
 import { parseArgs } from 'node:util';
 import { CamcastError } from '../errors.js';
+import { checkToken } from '../http/access.js';
 import { corsOrigin } from '../http/cors-origin.js';
 
 export interface CliOptions {
@@ -126,7 +127,7 @@ export function parseCliArgs(argv: readonly string[]): CliOptions {
     maxViewers: parseNumber('--max-viewers', values['max-viewers'], 0, 0, 1_000_000),
     cors: values.cors === undefined ? undefined : corsOrigin(values.cors, '--cors'),
     auth: values.auth === undefined ? undefined : parseAuth(values.auth),
-    token: values.token === undefined ? undefined : parseToken(values.token),
+    token: values.token === undefined ? undefined : checkToken(values.token, '--token'),
     ...parseTls(values['tls-cert'], values['tls-key']),
     logLevel: values.verbose ? 'debug' : values.quiet ? 'quiet' : 'info',
   };
@@ -168,14 +169,6 @@ function parseAuth(raw: string): { username: string; password: string } {
     throw new CamcastError('BAD_OPTION', '--auth must be USER:PASSWORD with both parts non-empty, e.g. --auth admin:s3cret');
   }
   return { username: raw.slice(0, colon), password: raw.slice(colon + 1) };
-}
-
-function parseToken(raw: string): string {
-  // Tokens travel in URLs (?token=), so keep them to characters that need no escaping.
-  if (!/^[A-Za-z0-9._~-]{8,256}$/.test(raw)) {
-    throw new CamcastError('BAD_OPTION', '--token must be 8 to 256 characters of A-Z a-z 0-9 . _ ~ - (e.g. from: openssl rand -hex 16)');
-  }
-  return raw;
 }
 
 function parseTls(cert: string | undefined, key: string | undefined): { tlsCert: string | undefined; tlsKey: string | undefined } {

@@ -1,11 +1,25 @@
 import { createHash, timingSafeEqual } from 'node:crypto';
 import type { IncomingMessage } from 'node:http';
+import { CamcastError } from '../errors.js';
 
 export interface AccessOptions {
   /** HTTP Basic credentials every request must carry. */
   readonly auth?: { readonly username: string; readonly password: string };
   /** A shared secret, sent as `?token=` (for <img> embedding) or `Authorization: Bearer`. */
   readonly token?: string;
+}
+
+/**
+ * What a token may be, for the CLI's --token and the library's `token` alike: one that could
+ * never match is refused where it is set. `?token=` is read URL-decoded, so a '+' arrives as a
+ * space and a '%' as something else; Bearer values are trimmed, so spaces at the ends never
+ * arrive. These characters need no escaping anywhere; 8 keeps out guessable ones.
+ */
+export function checkToken(value: unknown, name = 'token'): string {
+  if (typeof value !== 'string' || !/^[A-Za-z0-9._~-]{8,256}$/.test(value)) {
+    throw new CamcastError('BAD_OPTION', `${name} must be 8 to 256 characters of A-Z a-z 0-9 . _ ~ - (e.g. from: openssl rand -hex 16)`);
+  }
+  return value;
 }
 
 /**

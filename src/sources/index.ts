@@ -1,12 +1,13 @@
 import { existsSync } from 'node:fs';
 import { CamcastError } from '../errors.js';
 import type { Logger } from '../logger.js';
+import { checkText, describeValue } from '../option-checks.js';
 import { camera } from './camera.js';
-import type { EncodeOptions } from './encode-options.js';
+import { validateEncodeOptions, type EncodeOptions } from './encode-options.js';
 import { file } from './file.js';
 import { testPattern } from './test-pattern.js';
 import type { Source } from './source.js';
-import { checkOptionsObject } from './source-options.js';
+import { checkOptionsObject, checkSharedOptions } from './source-options.js';
 import { url } from './url.js';
 import { unsupportedScheme } from './url-scheme.js';
 
@@ -81,8 +82,23 @@ export function openSource(spec: string, options: OpenSourceOptions = {}): Opene
     throw new CamcastError('BAD_OPTION', `the source spec must be a string: auto, test, a camera, a file or a URL (got ${String(spec)})`);
   }
   checkOptionsObject('openSource', options, "'auto', { width: 640, height: 480 }");
+  checkOpenSourceOptions(options);
   const trimmed = spec.trim();
   if (trimmed === '') throw new CamcastError('BAD_OPTION', '--source is empty: use auto, test, a camera, a file or a URL');
   const kind = KINDS.find((k) => k.test(trimmed))!;
   return kind.open(trimmed, options);
+}
+
+/**
+ * Every field of OpenSourceOptions, whichever kind of source the spec turns out to be (or none,
+ * when stream() or createServer() is given a Source): a `startTimeoutMs: -1` or `loop: 'false'`
+ * must fail where it is written, not lie there until the source changes to one that reads it.
+ */
+export function checkOpenSourceOptions(options: OpenSourceOptions): void {
+  checkSharedOptions(options);
+  validateEncodeOptions(options);
+  if (options.insecure !== undefined && typeof options.insecure !== 'boolean') {
+    throw new CamcastError('BAD_OPTION', `insecure must be true or false (got ${describeValue(options.insecure)})`);
+  }
+  if (options.defaultCamera !== undefined) checkText('defaultCamera', options.defaultCamera, "'/dev/video0'");
 }

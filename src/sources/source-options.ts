@@ -1,5 +1,5 @@
 import { CamcastError } from '../errors.js';
-import { checkDelay, checkNumber, checkText, describeValue } from '../option-checks.js';
+import { checkDelay, checkLogger, checkNumber, checkText, describeValue } from '../option-checks.js';
 
 /** Options several source factories share, checked the same way wherever they appear. */
 interface SharedOptions {
@@ -10,6 +10,7 @@ interface SharedOptions {
   readonly probeTimeoutMs?: unknown;
   readonly checkTimeoutMs?: unknown;
   readonly maxFrameBytes?: unknown;
+  readonly logger?: unknown;
 }
 
 /**
@@ -29,7 +30,7 @@ export function checkOptionsObject(factory: string, options: unknown, example: s
  * `loop: 'false'` would be truthy.
  */
 export function checkSharedOptions(options: SharedOptions): void {
-  const { ffmpegPath, loop, startTimeoutMs, stallTimeoutMs, probeTimeoutMs, checkTimeoutMs, maxFrameBytes } = options;
+  const { ffmpegPath, loop, startTimeoutMs, stallTimeoutMs, probeTimeoutMs, checkTimeoutMs, maxFrameBytes, logger } = options;
   if (ffmpegPath !== undefined) checkText('ffmpegPath', ffmpegPath, "'/usr/bin/ffmpeg'");
   if (loop !== undefined && typeof loop !== 'boolean') {
     throw new CamcastError('BAD_OPTION', `loop must be true or false (got ${describeValue(loop)})`);
@@ -40,4 +41,5 @@ export function checkSharedOptions(options: SharedOptions): void {
   checkDelay('probeTimeoutMs', probeTimeoutMs as number | undefined, 1);
   checkDelay('checkTimeoutMs', checkTimeoutMs as number | undefined, 1);
   checkNumber('maxFrameBytes', maxFrameBytes as number | undefined, { min: 1, integer: true });
+  checkLogger(logger);
 }

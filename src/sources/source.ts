@@ -34,3 +34,13 @@ export interface Source {
   start(sink: FrameSink): Promise<void>;
   stop(): Promise<void>;
 }
+
+/**
+ * Whether a value can serve as a Source. A plain-JS caller can pass anything (a number, `{}`, a
+ * spec string where only objects are taken), which would fail later, at the first start, as a
+ * TypeError that names nothing.
+ */
+export function isSource(value: unknown): value is Source {
+  const source = value as Partial<Source> | null;
+  return typeof source === 'object' && source !== null && typeof source.start === 'function' && typeof source.stop === 'function';
+}
