@@ -12,7 +12,7 @@ import { LiveStream, mjpeg, snapshot, status, stream, type LiveStreamOptions, ty
 import { push } from './sources/push.js';
 import type { Source } from './sources/source.js';
 import { createServer } from './stream-server.js';
-import { FakeSource, tinyJpeg, until } from './testing/fake-source.js';
+import { FakeSource, minimalJpeg, tinyJpeg, until } from './testing/fake-source.js';
 import { fetchBuffer, openMjpeg } from './testing/mjpeg-client.js';
 import { openStalledViewer } from './testing/stalled-viewer.js';
 
@@ -315,12 +315,12 @@ describe('stream()', () => {
     const frames: number[] = [];
     second.subscribe((frame) => void frames.push(frame.seq));
     await until(() => {
-      source.push(tinyJpegWithSize());
+      source.push(minimalJpeg());
       return frames.length > 0;
     }, 'a frame through the second stream');
     // Closing the first again must not stop the source under its new owner.
     await within(first.close(), 'close() again');
-    assert.equal(source.push(tinyJpegWithSize()), true, 'the second stream still captures');
+    assert.equal(source.push(minimalJpeg()), true, 'the second stream still captures');
   });
 
   test('captureAtOnce is no option: idleTimeoutMs 0 captures from creation whatever an options object carries', async (t) => {
@@ -364,7 +364,3 @@ describe('StreamServer viewer events', () => {
   });
 });
 
-/** The smallest JPEG push() accepts: SOI, a frame header (2x2), EOI. */
-function tinyJpegWithSize(): Buffer {
-  return Buffer.from([0xff, 0xd8, 0xff, 0xc0, 0x00, 0x0b, 0x08, 0x00, 0x02, 0x00, 0x02, 0x01, 0x01, 0x11, 0x00, 0xff, 0xd9]);
-}

@@ -6,7 +6,7 @@ import { isCamcastError } from './errors.js';
 import { push } from './sources/push.js';
 import { testPattern } from './sources/test-pattern.js';
 import { createServer, type StreamServerOptions } from './stream-server.js';
-import { delay, FakeSource, until } from './testing/fake-source.js';
+import { delay, FakeSource, minimalJpeg, until } from './testing/fake-source.js';
 import { fetchBuffer, openMjpeg } from './testing/mjpeg-client.js';
 import { lateReader } from './testing/python-clients.js';
 import { openStalledViewer } from './testing/stalled-viewer.js';
@@ -71,7 +71,7 @@ describe('StreamServer', () => {
     const { url } = await start(t, { source });
     const first = watch(t, `${url}stream.mjpg`);
     await first.response;
-    await until(() => source.push(jpegOf(1)), 'source running');
+    await until(() => source.push(minimalJpeg(1)), 'source running');
     await first.waitForParts(1);
     const second = watch(t, `${url}stream.mjpg`);
     const [part] = await second.waitForParts(1, 3000);
@@ -86,7 +86,7 @@ describe('StreamServer', () => {
     const stalled = openStalledViewer(port, '/stream.mjpg');
     t.after(() => stalled.kill());
     await stalled.connected;
-    await until(() => source.push(jpegOf(0)), 'source running');
+    await until(() => source.push(minimalJpeg(0)), 'source running');
     // ~100 KB frames at about 100/s: easy for live viewers on loopback, far more than a 4 KB
     // receive window can take.
     const big = await noisyJpeg(320, 240);
@@ -496,7 +496,7 @@ describe('StreamServer edge cases', () => {
     const { url } = await second.listen();
     const client = watch(t, `${url}stream.mjpg`);
     await client.response;
-    await until(() => source.push(jpegOf(1)) && client.parts.length > 0, 'a pushed frame through the second server');
+    await until(() => source.push(minimalJpeg(1)) && client.parts.length > 0, 'a pushed frame through the second server');
   });
 
   test('runs of slashes are one slash, and an unknown ?action= says which actions exist', async (t) => {
@@ -561,12 +561,6 @@ async function canConnect(port: number): Promise<boolean> {
     });
     socket.once('error', () => resolve(false));
   });
-}
-
-function jpegOf(mark: number): Buffer {
-  // The smallest JPEG push() accepts: SOI, a frame header, a scan header, a byte of picture data, EOI.
-  const scan = [0xff, 0xda, 0x00, 0x08, 0x01, 0x01, 0x00, 0x00, 0x3f, 0x00, 0x00];
-  return Buffer.from([0xff, 0xd8, 0xff, 0xc0, 0x00, 0x0b, 0x08, 0x00, 0x02, 0x00, 0x02, 0x01, 0x01, 0x11, mark & 0xff, ...scan, 0xff, 0xd9]);
 }
 
 async function noisyJpeg(width: number, height: number): Promise<Buffer> {

@@ -48,6 +48,15 @@ export function tinyJpeg(mark = 0): Buffer {
   return Buffer.from([0xff, 0xd8, mark & 0xff, 0xff, 0xd9]);
 }
 
+/**
+ * The smallest JPEG push() accepts (a 2x2 grey frame header, a scan header, one byte of picture
+ * data), still not decodable; `mark` goes into the frame header so frames can differ.
+ */
+export function minimalJpeg(mark = 0): Buffer {
+  const scan = [0xff, 0xda, 0x00, 0x08, 0x01, 0x01, 0x00, 0x00, 0x3f, 0x00, 0x00];
+  return Buffer.from([0xff, 0xd8, 0xff, 0xc0, 0x00, 0x0b, 0x08, 0x00, 0x02, 0x00, 0x02, 0x01, 0x01, 0x11, mark & 0xff, ...scan, 0xff, 0xd9]);
+}
+
 export const delay = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
 
 /** Polls `predicate` every 10 ms until true or `timeoutMs` passes (then throws with `what`). */
