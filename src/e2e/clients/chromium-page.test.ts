@@ -30,6 +30,20 @@ async function newPage(t: TestContext): Promise<Page> {
 
 const stateIs = (page: Page, state: string) =>
   page.waitForFunction((s) => document.getElementById('state')!.textContent === s, state, { timeout: 15_000 });
+/** A page that saw its source live, then fail ('camera unplugged (test)'); the next attempt is a minute away. */
+async function pageOfFailedSource(t: TestContext, jpeg?: Buffer): Promise<{ server: StreamServer; page: Page }> {
+  const source = new FakeSource();
+  const { server, url } = await serve(t, source, { restartDelaysMs: [60_000], stallTimeoutMs: 0 });
+  const timer = setInterval(() => source.emit(jpeg), 100);
+  t.after(() => clearInterval(timer));
+  const page = await newPage(t);
+  await page.goto(url);
+  await stateIs(page, 'live');
+  source.fail(new Error('camera unplugged (test)'));
+  await stateIs(page, 'no signal');
+  return { server, page };
+}
+
 const textOf = async (page: Page, id: string) => (await page.textContent(`#${id}`)) ?? '';
 
 describe('viewer page behaviour in Chromium', () => {
@@ -110,15 +124,7 @@ describe('viewer page behaviour in Chromium', () => {
 
   test('the page shows "no signal" with the reason while the source is down', async (t) => {
     const jpeg = await sharp({ create: { width: 160, height: 120, channels: 3, background: '#2a4' } }).jpeg().toBuffer();
-    const source = new FakeSource();
-    const { url } = await serve(t, source, { restartDelaysMs: [60_000], stallTimeoutMs: 0 });
-    const timer = setInterval(() => source.emit(jpeg), 100);
-    t.after(() => clearInterval(timer));
-    const page = await newPage(t);
-    await page.goto(url);
-    await stateIs(page, 'live');
-    source.fail(new Error('camera unplugged (test)'));
-    await stateIs(page, 'no signal');
+    const { page } = await pageOfFailedSource(t, jpeg);
     assert.match((await page.textContent('#error')) ?? '', /camera unplugged \(test\)/);
   });
 
@@ -223,15 +229,7 @@ describe('viewer page behaviour in Chromium', () => {
   });
 
   test('a page whose stream was cut while the source is down opens it again, without waiting for the source', async (t) => {
-    const source = new FakeSource();
-    const { server, url } = await serve(t, source, { restartDelaysMs: [60_000], stallTimeoutMs: 0 });
-    const timer = setInterval(() => source.emit(), 100);
-    t.after(() => clearInterval(timer));
-    const page = await newPage(t);
-    await page.goto(url);
-    await stateIs(page, 'live');
-    source.fail(new Error('camera unplugged (test)'));
-    await stateIs(page, 'no signal');
+    const { server, page } = await pageOfFailedSource(t);
     // A proxy or a network change cuts the page's stream.
     await page.evaluate(() => document.getElementById('video')!.removeAttribute('src'));
     await until(() => server.live.viewerCount === 0, 'the stream to close');
