@@ -1,6 +1,6 @@
 import { CamcastError } from './errors.js';
 import type { Logger } from './logger.js';
-import { checkDelay, checkLogger, checkRestartDelays, describeValue } from './option-checks.js';
+import { checkDelay, checkLogger, checkOptionsObject, checkRestartDelays, describeValue } from './option-checks.js';
 import { isSource, type Source } from './sources/source.js';
 
 export interface BroadcasterOptions {
@@ -33,8 +33,6 @@ export function checkBroadcasterArguments(source: unknown, options: unknown): as
         : `, e.g. new Broadcaster(testPattern()) (got ${describeValue(source)})`;
     throw new CamcastError('BAD_OPTION', `new Broadcaster() takes a Source (an object with start() and stop())${how}`);
   }
-  if (typeof options !== 'object' || options === null || Array.isArray(options)) {
-    throw new CamcastError('BAD_OPTION', `new Broadcaster() takes an options object, e.g. new Broadcaster(source, { idleTimeoutMs: 0 }) (got ${describeValue(options)})`);
-  }
+  checkOptionsObject('new Broadcaster', options, 'source, { idleTimeoutMs: 0 }');
   checkBroadcasterOptions(options);
 }

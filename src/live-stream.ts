@@ -15,7 +15,7 @@ import { silentLogger } from './logger.js';
 import type { SourceState } from './source-runner.js';
 import { openSource, type OpenSourceOptions } from './sources/index.js';
 import type { Source } from './sources/source.js';
-import { checkOptionsObject } from './sources/source-options.js';
+import { checkOptionsObject } from './option-checks.js';
 import { checkLiveStreamOptions, checkSourceOption } from './stream-options.js';
 import { TypedEmitter } from './typed-emitter.js';
 import { packageVersion } from './version.js';

@@ -64,3 +64,15 @@ export function checkRestartDelays(value: unknown): void {
   }
   for (const delay of value) checkDelay('each of restartDelaysMs', delay as number, 1);
 }
+
+/**
+ * Throws BAD_OPTION unless a function was given an options object: `file()`, `camera(null)` or
+ * `createServer('test')` would otherwise fail on a property read, with a TypeError that names
+ * nothing (or one from deeper down that names the wrong function).
+ */
+export function checkOptionsObject(fn: string, options: unknown, example: string): asserts options is object {
+  if (typeof options !== 'object' || options === null || Array.isArray(options)) {
+    const got = Array.isArray(options) ? 'an array' : describeValue(options);
+    throw new CamcastError('BAD_OPTION', `${fn}() takes an options object, e.g. ${fn}(${example}) (got ${got})`);
+  }
+}

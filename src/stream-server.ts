@@ -9,9 +9,9 @@ import { Routes } from './http/routes.js';
 import { corsOrigin } from './http/cors-origin.js';
 import type { Logger } from './logger.js';
 import { silentLogger } from './logger.js';
-import { checkDelay, checkNumber, checkText } from './option-checks.js';
+import { checkDelay, checkNumber, checkOptionsObject, checkText } from './option-checks.js';
 import type { Source } from './sources/source.js';
-import { checkOptionsObject } from './sources/source-options.js';
+
 import { testPattern } from './sources/test-pattern.js';
 import { checkLiveStreamOptions, checkSourceOption } from './stream-options.js';
 import { TypedEmitter } from './typed-emitter.js';

@@ -10,7 +10,8 @@ import { resolveFfmpeg } from './ffmpeg-path.js';
 import { FfmpegFeed } from './ffmpeg-process.js';
 import { shortRun } from './short-run.js';
 import type { FrameSink, Source } from './source.js';
-import { checkOptionsObject, checkSharedOptions } from './source-options.js';
+import { checkOptionsObject } from '../option-checks.js';
+import { checkSharedOptions } from './source-options.js';
 
 export interface FileOptions extends EncodeOptions {
   /** Any video file ffmpeg reads; relative paths are resolved against the working directory. */

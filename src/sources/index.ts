@@ -7,7 +7,8 @@ import { validateEncodeOptions, type EncodeOptions } from './encode-options.js';
 import { file } from './file.js';
 import { testPattern } from './test-pattern.js';
 import type { Source } from './source.js';
-import { checkOptionsObject, checkSharedOptions } from './source-options.js';
+import { checkOptionsObject } from '../option-checks.js';
+import { checkSharedOptions } from './source-options.js';
 import { url } from './url.js';
 import { unsupportedScheme } from './url-scheme.js';
 

@@ -7,7 +7,7 @@ import { validateEncodeOptions } from './encode-options.js';
 import { describeValue } from '../option-checks.js';
 import { checkJpeg } from './jpeg-info.js';
 import type { FrameSink, Source } from './source.js';
-import { checkOptionsObject } from './source-options.js';
+import { checkOptionsObject } from '../option-checks.js';
 
 export interface PushOptions {
   /** JPEG quality (1-100) for raw frames. */

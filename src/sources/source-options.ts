@@ -14,17 +14,6 @@ interface SharedOptions {
 }
 
 /**
- * Throws BAD_OPTION unless a factory was given an options object: `file()` or `camera(null)`
- * would otherwise fail on a property read, with a TypeError that names nothing.
- */
-export function checkOptionsObject(factory: string, options: unknown, example: string): asserts options is object {
-  if (typeof options !== 'object' || options === null || Array.isArray(options)) {
-    const got = Array.isArray(options) ? 'an array' : describeValue(options);
-    throw new CamcastError('BAD_OPTION', `${factory}() takes an options object, e.g. ${factory}(${example}) (got ${got})`);
-  }
-}
-
-/**
  * Throws BAD_OPTION, naming the option, for a shared option of the wrong type or out of range:
  * a NaN or negative timeout would otherwise fire at once (Node turns it into 1 ms), and a string
  * `loop: 'false'` would be truthy.

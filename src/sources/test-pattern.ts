@@ -6,7 +6,7 @@ import { TestCard } from '../raster/test-card.js';
 import { validateEncodeOptions, type EncodeOptions } from './encode-options.js';
 import { FrameClock } from './frame-clock.js';
 import type { FrameSink, Source } from './source.js';
-import { checkOptionsObject } from './source-options.js';
+import { checkOptionsObject } from '../option-checks.js';
 
 export interface TestPatternOptions extends EncodeOptions {
   readonly logger?: Logger;

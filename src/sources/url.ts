@@ -15,7 +15,8 @@ import { describeNetworkError, NoAnswerError } from './network-hint.js';
 import { redactError, redactSecrets, urlSecrets } from './redact.js';
 import { SnapshotPoller } from './snapshot-poller.js';
 import type { FrameSink, Source } from './source.js';
-import { checkOptionsObject, checkSharedOptions } from './source-options.js';
+import { checkOptionsObject } from '../option-checks.js';
+import { checkSharedOptions } from './source-options.js';
 import { portOf, unsupportedScheme, URL_SCHEMES } from './url-scheme.js';
 
 export interface UrlOptions extends EncodeOptions {
