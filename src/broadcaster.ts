@@ -292,8 +292,9 @@ export class Broadcaster extends TypedEmitter<BroadcasterEvents> {
     }
     // Each frame starts the fan-out at a different subscriber. Viewers are written in the order
     // they are told, so when the machine cannot write a frame to everyone before the next one
-    // comes, the ones told last skip it; a fixed order would make the same viewers skip every
-    // time. Golden-ratio steps spread the starting point evenly over any number of subscribers.
+    // comes, the ones told last get it late or, past the machine's limit, skip it; a fixed order
+    // would make the same viewers wait or skip every time. Golden-ratio steps spread the starting
+    // point evenly over any number of subscribers.
     // (A subscriber added during a fan-out gets the next frame; viewers are handed `latest` when
     // they join.)
     const order = (this.#order ??= [...this.#subscribers]);

@@ -136,12 +136,18 @@ ${targetsTable(r)}
   without bound (see the stalled table), and some viewers get nothing. camcast keeps one part in
   flight and the newest frame per viewer, so the slowest viewers skip frames instead; compare
   *fps mean* (which counts starved viewers) and *MB/s*, not only the median.
-- **Who skips a frame when the server is behind.** At 1792 viewers writing one frame to everyone
-  takes most of a frame interval, so when the machine hiccups the viewers written last skip a
-  frame. With a fixed order those were always the same viewers (when this was found, the slowest
-  viewer got 22-27 fps against a median of 29.6); the broadcaster now starts each frame's
-  fan-out at a different viewer (golden-ratio steps), so skips spread evenly: compare *fps min*
-  with *fps median*.
+- **Who waits or skips a frame when the server is behind.** At 1792 viewers writing one frame to
+  everyone takes most of a frame interval, so when the machine hiccups a fan-out runs past the
+  next frame. camcast used to hand the viewers still waiting the newer frame, and they lost the
+  older one although the server caught up a moment later; the reference, whose clock runs late
+  instead, lost nothing. That was the whole gap at 1792 (camcast reached 0.91 of the reference).
+  Now a viewer waiting for its turn keeps its frame while the server has been busy for less than
+  two frame intervals, and gets the newer one right after (\`src/http/mjpeg-viewer.ts\`). A
+  server busy for longer is past its limit: there the newest frame takes the waiting one's place
+  as before, so latency stays within about a frame interval (compare *latency p99* at 3072).
+  The broadcaster also starts each frame's fan-out at a different viewer (golden-ratio steps),
+  so the waiting and skipping that remain spread evenly: compare *fps min* with *fps median*
+  (with a fixed order, the slowest viewer got 22-27 fps against a median of 29.6).
 - **Where the server's time goes at saturation.** Profiled at 1792 viewers, the server spent
   about three quarters of its time inside the \`write()\` system call and under a tenth in
   JavaScript (scheduler, viewers, HTTP). On loopback the sender's \`write()\` also runs the

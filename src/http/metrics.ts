@@ -73,7 +73,7 @@ export class StreamMetrics {
     counter('camcast_streams_sent_frames_total', 'Frames written to MJPEG streams.', () => streams().framesSent);
     counter(
       'camcast_streams_dropped_frames_total',
-      'Frames skipped for viewers slower than the source (each gets the newest frame instead).',
+      'Frames skipped for viewers slower than the source, or by a server past its limit (each viewer gets the newest frame instead).',
       () => streams().framesDropped,
     );
     counter('camcast_streams_sent_bytes_total', 'Bytes of MJPEG streams (response headers included) handed to their connections.', () => streams().bytesSent);

@@ -20,8 +20,10 @@ class FakeResponse {
 }
 
 const jpeg = Buffer.concat([Buffer.from([0xff, 0xd8]), Buffer.alloc(50_000, 7), Buffer.from([0xff, 0xd9])]);
-const frame = (seq: number): Frame => ({ jpeg, seq, capturedAt: 1_700_000_000_000 + seq });
+// 30 fps apart, as a camera sends them.
+const frame = (seq: number): Frame => ({ jpeg, seq, capturedAt: 1_700_000_000_000 + seq * 33 });
 const turn = () => new Promise<void>((resolve) => setImmediate(resolve));
+const seqOf = (part: Buffer) => /X-Frame-Seq: (\d+)\r\n/.exec(part.toString('latin1', 0, 200))?.[1];
 
 function viewer(encoder: MultipartEncoder, scheduler?: WriteScheduler, id = 1) {
   const res = new FakeResponse();
@@ -55,15 +57,109 @@ describe('MjpegViewer', () => {
     assert.deepEqual([v.info().framesSent, v.info().framesDropped, v.info().framePending], [2, 2, false]);
   });
 
-  test('with a scheduler, frame() writes on a later turn and a frame replaced before it counts as dropped', async () => {
+  test('with a scheduler, frame() writes on a later turn; a newer frame waits behind the one in line and the newest of those wins', async () => {
     const { res, viewer: v } = viewer(new MultipartEncoder(), new WriteScheduler());
     v.frame(frame(1));
     v.frame(frame(2));
+    v.frame(frame(3));
     assert.equal(res.writes.length, 0, 'nothing written inside the broadcaster call');
+    assert.equal(v.info().framesDropped, 1, 'frame 2, replaced behind frame 1');
+    await turn();
+    assert.equal(res.writes.length, 1, 'one part in flight');
+    assert.equal(seqOf(res.writes[0]!.chunk), '1', 'the frame in line kept its turn');
+    res.writes[0]!.done();
+    await turn();
+    assert.deepEqual(res.writes.map((w) => seqOf(w.chunk)), ['1', '3']);
+    assert.deepEqual([v.info().framesSent, v.info().framesDropped, v.info().framePending], [2, 1, false]);
+  });
+
+  test('a server busy for over two frame intervals (past its limit) hands a queued viewer the newest frame instead', async () => {
+    // A scheduler that has not been idle for 10 s: holding frames back would only add latency.
+    const flushes: (() => void)[] = [];
+    const overloaded = { busyMs: () => 10_000, schedule: (w: { flush(): void }) => flushes.push(() => w.flush()) };
+    const { res, viewer: v } = viewer(new MultipartEncoder(), overloaded as unknown as WriteScheduler);
+    v.frame(frame(1));
+    v.frame(frame(2));
+    v.frame(frame(3));
+    assert.equal(flushes.length, 1, 'queued once');
+    flushes[0]!();
+    assert.deepEqual(res.writes.map((w) => seqOf(w.chunk)), ['3']);
+    assert.deepEqual([v.info().framesDropped, v.info().framePending], [2, false]);
+  });
+
+  test('a frame that waited behind the one in line gives way to a newer one once the server is past its limit', () => {
+    let busy = 0;
+    const flushes: (() => void)[] = [];
+    const scheduler = { busyMs: () => busy, schedule: (w: { flush(): void }) => flushes.push(() => w.flush()) };
+    const { res, viewer: v } = viewer(new MultipartEncoder(), scheduler as unknown as WriteScheduler);
+    v.frame(frame(1));
+    busy = 40;
+    v.frame(frame(2));
+    busy = 80;
+    v.frame(frame(3));
+    flushes[0]!();
+    // Frame 3 took frame 1's turn; frame 2, behind it, would have gone out after the newer one.
+    assert.deepEqual(res.writes.map((w) => seqOf(w.chunk)), ['3']);
+    assert.equal(flushes.length, 1, 'nothing queued behind it');
+    assert.deepEqual([v.info().framesDropped, v.info().framePending], [2, false]);
+  });
+
+  test('a frame that waited behind the one in line queues again behind the viewers already waiting', async () => {
+    const scheduler = new WriteScheduler();
+    const encoder = new MultipartEncoder();
+    const order: string[] = [];
+    const a = viewer(encoder, scheduler, 1);
+    const b = viewer(encoder, scheduler, 2);
+    for (const [name, v] of [['a', a], ['b', b]] as const) {
+      const write = v.res.write.bind(v.res);
+      v.res.write = (chunk, done) => {
+        order.push(`${name}${seqOf(chunk)}`);
+        // Taken by the kernel at once, as on a viewer that keeps up.
+        process.nextTick(done);
+        return write(chunk, () => {});
+      };
+    }
+    // Frame 1 reaches both; frame 2 comes before either got its turn, as when a fan-out runs
+    // past the next frame.
+    a.viewer.frame(frame(1));
+    b.viewer.frame(frame(1));
+    a.viewer.frame(frame(2));
+    b.viewer.frame(frame(2));
+    for (let i = 0; i < 4 && order.length < 4; i++) await turn();
+    assert.deepEqual(order, ['a1', 'b1', 'a2', 'b2'], 'each got both frames, frame 1 to everyone first');
+    assert.equal(a.viewer.info().framesDropped + b.viewer.info().framesDropped, 0);
+  });
+
+  test('a viewer whose part is still in flight when its turn comes keeps only the newest frame', async () => {
+    const { res, viewer: v } = viewer(new MultipartEncoder(), new WriteScheduler());
+    v.frame(frame(1));
     await turn();
     assert.equal(res.writes.length, 1);
-    assert.match(res.writes[0]!.chunk.toString('latin1', 0, 200), /X-Frame-Seq: 2\r\n/);
-    assert.equal(v.info().framesDropped, 1);
+    // The socket has not taken part 1: frame 2 waits for it, and frame 3 replaces frame 2.
+    v.frame(frame(2));
+    v.frame(frame(3));
+    await turn();
+    assert.equal(res.writes.length, 1, 'nothing written while part 1 is in flight');
+    assert.deepEqual([v.info().framesDropped, v.info().framePending], [1, true]);
+    res.writes[0]!.done();
+    assert.deepEqual(res.writes.map((w) => seqOf(w.chunk)), ['1', '3']);
+  });
+
+  test('a viewer queued again with part 1 still in flight holds one frame once its turn comes, however many arrive', async () => {
+    const { res, viewer: v } = viewer(new MultipartEncoder(), new WriteScheduler());
+    v.frame(frame(1));
+    v.frame(frame(2));
+    await turn();
+    // Part 1 went at the turn; frame 2 queued again behind it, but the socket has not taken part 1.
+    for (const seq of [3, 4, 5]) v.frame(frame(seq));
+    await turn();
+    assert.equal(res.writes.length, 1);
+    // Frames 2, 3 and 4 were each replaced by a newer one: only frame 5 waits.
+    assert.deepEqual([v.info().framesDropped, v.info().framePending], [3, true]);
+    res.writes[0]!.done();
+    assert.deepEqual(res.writes.map((w) => seqOf(w.chunk)), ['1', '5']);
+    v.close();
+    assert.equal(v.info().framePending, false);
   });
 
   test('frame() ignores a frame it already has and frames after close()', async () => {

@@ -33,6 +33,16 @@ export interface ViewerInfo {
  * With a scheduler the write itself waits for this viewer's turn (see WriteScheduler), so a
  * frame reaching thousands of viewers never blocks the event loop in one piece; without one it
  * is written at once.
+ *
+ * Near the machine's limit a fan-out sometimes runs past the next frame and the server catches
+ * up a moment later. Replacing the frames of the viewers still in the queue would lose a frame
+ * for each of them that the server had the time to send. So while the scheduler has been busy
+ * for less than two frame intervals (one frame behind at most), a newer frame does not take the
+ * place of the one waiting for its turn: it waits behind it (replacing any that waited there)
+ * and queues once that one is written. A server busy for longer is past its limit, and holding
+ * frames back would only add latency: then the newest frame takes the place as before. This
+ * waits for the server, never for the viewer's own socket, so a viewer holds at most two frame
+ * references and still one part.
  */
 export class MjpegViewer implements Subscriber, ScheduledWriter {
   readonly id: number;
@@ -51,6 +61,8 @@ export class MjpegViewer implements Subscriber, ScheduledWriter {
   readonly #scheduler: WriteScheduler | undefined;
   readonly #meter = new RateMeter({ capacity: 64 });
   #pending: Frame | undefined;
+  /** A newer frame that came while #pending waited for its turn in the scheduler. */
+  #behind: Frame | undefined;
   #inFlight = false;
   /** What waitingMs() last saw in flight (#sent then) and since when: no clock read per write. */
   #waitSeen = { sent: -1, at: 0 };
@@ -72,9 +84,19 @@ export class MjpegViewer implements Subscriber, ScheduledWriter {
   }
 
   frame(frame: Frame): void {
-    if (this.#closed || frame.seq <= (this.#pending?.seq ?? this.#lastSeq)) return;
-    if (this.#pending) this.#dropped++;
-    this.#pending = frame;
+    const newest = this.#behind ?? this.#pending;
+    if (this.#closed || frame.seq <= (newest?.seq ?? this.#lastSeq)) return;
+    if (this.#queued && newest && this.#serverCatchesUp(frame.capturedAt - newest.capturedAt)) {
+      // Waiting for the server, not for this viewer: the frame in line keeps its turn.
+      if (this.#behind) this.#dropped++;
+      this.#behind = frame;
+      return;
+    }
+    if (this.#behind) {
+      this.#dropped++;
+      this.#behind = undefined;
+    }
+    this.#replacePending(frame);
     if (!this.#inFlight && !this.#queued) this.#enqueue();
   }
 
@@ -82,9 +104,17 @@ export class MjpegViewer implements Subscriber, ScheduledWriter {
   flush(): void {
     this.#queued = false;
     const frame = this.#pending;
-    if (!frame || this.#closed || this.#inFlight) return;
-    this.#pending = undefined;
+    const behind = this.#behind;
+    this.#behind = undefined;
+    if (!frame || this.#closed || this.#inFlight) {
+      // The socket has not taken the last part: only the newest frame waits for it.
+      if (behind) this.#replacePending(behind);
+      return;
+    }
+    this.#pending = behind;
     this.#write(frame);
+    // Behind the viewers already queued for it, as if it had just come.
+    if (behind) this.#enqueue();
   }
 
   /** Ends the stream with the close delimiter, after the part in flight if there is one. */
@@ -98,6 +128,7 @@ export class MjpegViewer implements Subscriber, ScheduledWriter {
   close(): void {
     this.#closed = true;
     this.#pending = undefined;
+    this.#behind = undefined;
   }
 
   /**
@@ -130,6 +161,16 @@ export class MjpegViewer implements Subscriber, ScheduledWriter {
     const now = (this.#socket?.bytesWritten ?? this.#bytesBefore) - this.#bytesBefore;
     this.#bytesSeen = Math.max(this.#bytesSeen, now);
     return this.#bytesSeen;
+  }
+
+  /** Whether the scheduler, behind by `interval` ms between two frames, is at most one frame behind. */
+  #serverCatchesUp(interval: number): boolean {
+    return this.#scheduler !== undefined && this.#scheduler.busyMs() < 2 * interval;
+  }
+
+  #replacePending(frame: Frame): void {
+    if (this.#pending) this.#dropped++;
+    this.#pending = frame;
   }
 
   #enqueue(): void {
@@ -169,6 +210,7 @@ export class MjpegViewer implements Subscriber, ScheduledWriter {
     // Destroying a socket calls back the write it cut short with no error.
     if (error || this.#closed || this.#res.destroyed) {
       this.#pending = undefined;
+      this.#behind = undefined;
       return;
     }
     if (this.#pending && !this.#queued) this.flush();

@@ -20,6 +20,29 @@ describe('WriteScheduler', () => {
     assert.equal(scheduler.queued, 0);
   });
 
+  test('busyMs() counts from when the queue last ran empty, across turns and writers queued meanwhile', async () => {
+    const scheduler = new WriteScheduler({ sliceMs: 0 });
+    assert.equal(scheduler.busyMs(), 0, 'idle');
+    const seen: number[] = [];
+    const start = performance.now();
+    scheduler.schedule({ flush: () => seen.push(scheduler.busyMs()) });
+    scheduler.schedule({
+      flush: () => {
+        // Queued from inside a flush: the queue has not run empty, so the count goes on.
+        scheduler.schedule({ flush: () => seen.push(scheduler.busyMs()) });
+      },
+    });
+    const later = start + 50;
+    assert.ok(scheduler.busyMs(later) >= 49 && scheduler.busyMs(later) <= 51, 'measured from the first schedule()');
+    for (let i = 0; i < 5; i++) await turn();
+    assert.equal(seen.length, 2);
+    assert.ok(seen[1]! >= seen[0]!, 'the third writer, three turns later, still counts from the first');
+    assert.equal(scheduler.busyMs(), 0, 'idle again once the queue ran empty');
+    scheduler.schedule({ flush: () => {} });
+    assert.ok(scheduler.busyMs(start) <= 0, 'a new busy spell starts after the last one ended');
+    await turn();
+  });
+
   test('one turn flushes as many writers as fit in the slice', async () => {
     const scheduler = new WriteScheduler({ sliceMs: 1000 });
     let flushed = 0;

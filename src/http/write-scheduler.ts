@@ -18,8 +18,9 @@ export interface WriteSchedulerOptions {
  * nothing at all. Writing in slices of about a millisecond keeps the loop turning, so accepting
  * and answering keep pace while every viewer's frame rate degrades evenly.
  *
- * Viewers are served first come, first served; a viewer is queued at most once (it keeps only
- * its newest frame), so the queue never holds more entries than there are viewers.
+ * Viewers are served first come, first served; a viewer is queued at most once (see MjpegViewer
+ * for which frames it keeps meanwhile), so the queue never holds more entries than there are
+ * viewers.
  *
  * One chain of setImmediate turns runs while the queue holds anyone. The handle stays set
  * through a turn, so a writer scheduled from inside a flush joins the queue instead of starting
@@ -30,6 +31,8 @@ export class WriteScheduler {
   #queue: (ScheduledWriter | undefined)[] = [];
   #head = 0;
   #immediate: NodeJS.Immediate | undefined;
+  /** When the queue last went from empty to busy (performance.now()). */
+  #busySince = 0;
 
   constructor({ sliceMs = 1 }: WriteSchedulerOptions = {}) {
     this.#sliceMs = sliceMs;
@@ -40,10 +43,21 @@ export class WriteScheduler {
     return this.#queue.length - this.#head;
   }
 
+  /**
+   * How long writers have been waiting without the queue ever running empty, in ms; 0 while
+   * idle. Below a frame interval the fan-out keeps up; a little above, it ran past the next
+   * frame and usually catches up within one; far above, the machine is past its limit.
+   */
+  busyMs(now = performance.now()): number {
+    return this.#immediate ? now - this.#busySince : 0;
+  }
+
   /** Queues one flush() of `writer`. The caller queues each writer at most once at a time. */
   schedule(writer: ScheduledWriter): void {
     this.#queue.push(writer);
-    this.#immediate ??= setImmediate(this.#run);
+    if (this.#immediate) return;
+    this.#busySince = performance.now();
+    this.#immediate = setImmediate(this.#run);
   }
 
   readonly #run = (): void => {
