@@ -140,11 +140,12 @@ ${targetsTable(r)}
   everyone takes most of a frame interval, so when the machine hiccups a fan-out runs past the
   next frame. camcast used to hand the viewers still waiting the newer frame, and they lost the
   older one although the server caught up a moment later; the reference, whose clock runs late
-  instead, lost nothing. That was the whole gap at 1792 (camcast reached 0.91 of the reference).
-  Now a viewer waiting for its turn keeps its frame while the server has been busy for less than
-  two frame intervals, and gets the newer one right after (\`src/http/mjpeg-viewer.ts\`). A
-  server busy for longer is past its limit: there the newest frame takes the waiting one's place
-  as before, so latency stays within about a frame interval (compare *latency p99* at 3072).
+  instead, lost nothing. Now a viewer waiting for its turn keeps its frame while the server has
+  been busy for less than two frame intervals, and gets the newer one right after
+  (\`src/http/mjpeg-viewer.ts\`); this took camcast at 1792 from 0.91 of the reference to the
+  ratio in the table. A server busy for longer is past its limit: there the newest frame takes
+  the waiting one's place as before, so latency stays within about a frame interval (compare
+  *latency p99* at 3072).
   The broadcaster also starts each frame's fan-out at a different viewer (golden-ratio steps),
   so the waiting and skipping that remain spread evenly: compare *fps min* with *fps median*
   (with a fixed order, the slowest viewer got 22-27 fps against a median of 29.6).
@@ -154,6 +155,12 @@ ${targetsTable(r)}
   receiver's TCP path, and its largest single cost is copying each part into the kernel. camcast
   and the reference make the same one \`write()\` per part per viewer, so they share this ceiling;
   what differs is what they do when they cannot reach it.
+- **What is left at 1792.** In the runs where camcast falls short of the reference, its server
+  uses more CPU per byte sent than the reference's (compare *server CPU %* with *MB/s*), while
+  at 1024 viewers the two use the same. Writing each part straight to the socket instead of
+  through \`res.write()\` saved a few per cent of CPU at 1024 viewers, but at 1792 its runs
+  differed from the current code's by less than the machine's drift, so it was left out. The
+  cause is not found.
 - **At 3072 viewers the reference can move more bytes, by starving some.** In some runs the
   reference delivers more MB/s than camcast at the same server CPU while hundreds of its viewers
   get nothing. A likely reason, from the profiles: once its queues are full a socket's receive
