@@ -163,7 +163,7 @@ export class MjpegViewer implements Subscriber, ScheduledWriter {
     return this.#bytesSeen;
   }
 
-  /** Whether the scheduler, behind by `interval` ms between two frames, is at most one frame behind. */
+  /** Whether the scheduler is at most one frame behind, for frames `interval` ms apart: busy for under two intervals. */
   #serverCatchesUp(interval: number): boolean {
     return this.#scheduler !== undefined && this.#scheduler.busyMs() < 2 * interval;
   }
