@@ -95,6 +95,85 @@ describe('access control', () => {
     assert.equal(anyRes.headers['access-control-allow-credentials'], undefined, "browsers refuse credentials with '*'");
   });
 
+  test('cors with two origins: each gets its own Allow-Origin on GET and preflight, a third none, all Vary: Origin', async (t) => {
+    const { url } = await start(t, { cors: ['http://ha.local:8123', 'https://grafana.example/'] });
+    const preflightHeaders = { 'Access-Control-Request-Method': 'GET', 'Access-Control-Request-Headers': 'authorization' };
+    for (const origin of ['http://ha.local:8123', 'https://grafana.example']) {
+      const res = await fetchBuffer(`${url}snapshot.jpg`, 'GET', { Origin: origin });
+      assert.equal(res.status, 200, origin);
+      assert.equal(res.headers['access-control-allow-origin'], origin);
+      assert.match(res.headers['access-control-expose-headers']!, /X-Timestamp/, origin);
+      assert.equal(res.headers.vary, 'Origin', origin);
+      const preflight = await fetchBuffer(`${url}stream.mjpg`, 'OPTIONS', { Origin: origin, ...preflightHeaders });
+      assert.equal(preflight.status, 204, origin);
+      assert.equal(preflight.headers['access-control-allow-origin'], origin);
+      assert.match(preflight.headers['access-control-allow-methods']!, /\bGET\b/, origin);
+      assert.match(preflight.headers['access-control-allow-headers']!, /\bauthorization\b/i, origin);
+      assert.equal(preflight.headers.vary, 'Origin', origin);
+    }
+    // Another origin, a near miss (the default port spelled out is not what a browser sends) and
+    // no Origin at all: the answer itself, but nothing that lets a page read it.
+    const strangers: Array<Record<string, string>> = [{ Origin: 'https://evil.example' }, { Origin: 'https://grafana.example:443' }, {}];
+    for (const headers of strangers) {
+      const what = JSON.stringify(headers);
+      const res = await fetchBuffer(`${url}snapshot.jpg`, 'GET', headers);
+      assert.equal(res.status, 200, what);
+      assert.deepEqual(Object.keys(res.headers).filter((name) => name.startsWith('access-control-')), [], what);
+      assert.equal(res.headers.vary, 'Origin', what);
+      const preflight = await fetchBuffer(`${url}stream.mjpg`, 'OPTIONS', { ...headers, ...preflightHeaders });
+      assert.equal(preflight.status, 204, what);
+      assert.equal(preflight.headers.allow, 'GET, HEAD, OPTIONS', what);
+      assert.deepEqual(Object.keys(preflight.headers).filter((name) => name.startsWith('access-control-')), [], what);
+      assert.equal(preflight.headers.vary, 'Origin', what);
+    }
+    // The stream and the status answer the same way.
+    const client = openMjpeg(`${url}stream.mjpg`, { headers: { Origin: 'https://grafana.example' } });
+    t.after(() => client.destroy());
+    const stream = await client.response;
+    assert.equal(stream.headers['access-control-allow-origin'], 'https://grafana.example');
+    assert.equal(stream.headers.vary, 'Origin');
+    const status = await fetchBuffer(`${url}api/status`, 'GET', { Origin: 'https://evil.example' });
+    assert.equal(status.headers['access-control-allow-origin'], undefined);
+    assert.equal(status.headers.vary, 'Origin');
+  });
+
+  test('cors with two origins and Basic auth: credentials are allowed for those origins only', async (t) => {
+    const { url } = await start(t, { cors: ['http://ha.local:8123', 'https://grafana.example'], auth: { username: 'admin', password: 's3cret' } });
+    const allowed = await fetchBuffer(`${url}api/health`, 'GET', { Origin: 'http://ha.local:8123' });
+    assert.equal(allowed.headers['access-control-allow-origin'], 'http://ha.local:8123');
+    assert.equal(allowed.headers['access-control-allow-credentials'], 'true');
+    const other = await fetchBuffer(`${url}api/health`, 'GET', { Origin: 'https://evil.example' });
+    assert.equal(other.headers['access-control-allow-origin'], undefined);
+    assert.equal(other.headers['access-control-allow-credentials'], undefined);
+    // A 401 to an allowed origin is readable, so the page can tell the user to log in.
+    const denied = await fetchBuffer(`${url}snapshot.jpg`, 'GET', { Origin: 'https://grafana.example' });
+    assert.equal(denied.status, 401);
+    assert.equal(denied.headers['access-control-allow-origin'], 'https://grafana.example');
+    assert.equal(denied.headers['access-control-allow-credentials'], 'true');
+  });
+
+  test('cors with one origin or * answers every request the same, whatever its Origin, as before lists', async (t) => {
+    for (const [cors, expected] of [
+      ['https://dash.example/', 'https://dash.example'],
+      [['https://dash.example', 'HTTPS://DASH.example:443'], 'https://dash.example'],
+      ['*', '*'],
+      [['*'], '*'],
+    ] as const) {
+      const { url } = await start(t, { cors });
+      const requests: Array<Record<string, string>> = [{ Origin: 'https://dash.example' }, { Origin: 'https://evil.example' }, {}];
+      for (const headers of requests) {
+        const what = `${JSON.stringify(cors)} ${JSON.stringify(headers)}`;
+        const res = await fetchBuffer(`${url}snapshot.jpg`, 'GET', headers);
+        assert.equal(res.headers['access-control-allow-origin'], expected, what);
+        assert.match(res.headers['access-control-expose-headers']!, /X-Timestamp/, what);
+        assert.equal(res.headers.vary, 'Origin', what);
+        const preflight = await fetchBuffer(`${url}stream.mjpg`, 'OPTIONS', { ...headers, 'Access-Control-Request-Method': 'GET' });
+        assert.equal(preflight.headers['access-control-allow-origin'], expected, what);
+        assert.match(preflight.headers['access-control-allow-methods']!, /\bGET\b/, what);
+      }
+    }
+  });
+
   test('a 401 names only the ways this server accepts, with the matching challenge', async (t) => {
     const basicOnly = await start(t, { auth: { username: 'admin', password: 's3cret' } });
     const b = await fetchBuffer(`${basicOnly.url}snapshot.jpg`);

@@ -458,6 +458,28 @@ describe('StreamServer edge cases', () => {
     assert.ok(off instanceof Object);
   });
 
+  test('createServer({ cors: [...] }) refuses an empty list, * among origins, a bad member and a comma string, naming each', () => {
+    const source = new FakeSource();
+    const bad: Array<[StreamServerOptions['cors'], RegExp]> = [
+      [[], /^cors must list at least one origin, e\.g\. \['https:\/\/dash\.example:8123'\], or be '\*' for any; to send no CORS headers, leave it out$/],
+      [['*', 'https://a.example'], /^cors takes \* alone \(any origin\) or a list of origins without \* \(got '\*,https:\/\/a\.example'\)$/],
+      [['https://a.example', 'https://a.example/path'], /^each of cors must be \* or an origin .*\(got 'https:\/\/a\.example\/path'\)$/],
+      [['https://a.example', 42 as unknown as string], /^each of cors must be a string: .*\(got 42\)$/],
+      ['https://a.example,http://b.local', /^cors takes one origin per string; for several, pass an array, e\.g\. .*\(got 'https:\/\/a\.example,http:\/\/b\.local'\)$/],
+      [{ origin: 'https://a.example' } as unknown as string, /^cors must be a string: \* or an origin such as https:\/\/dash\.example:8123, or an array of origins \(got an object\)$/],
+    ];
+    for (const [cors, message] of bad) {
+      assert.throws(
+        () => createServer({ source, cors }),
+        (e: unknown) => isCamcastError(e, 'BAD_OPTION') && message.test(e.message) && !e.message.includes('\n'),
+        JSON.stringify(cors),
+      );
+    }
+    assert.equal(source.starts, 0);
+    // Repeats once normalised are fine: they collapse.
+    assert.ok(createServer({ source, cors: ['https://a.example', 'HTTPS://a.example:443/', 'http://b.local:8123'] }) instanceof Object);
+  });
+
   test('options the chosen source does not read are checked all the same', () => {
     // The default test pattern reads none of these; each would lie in wait for another source.
     const bad: Array<[StreamServerOptions, RegExp]> = [

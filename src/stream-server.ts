@@ -6,7 +6,7 @@ import { captureFromListen, LiveStream, type LiveStreamEvents, type LiveStreamOp
 import { CamcastError, describeError } from './errors.js';
 import { checkToken } from './http/access.js';
 import { Routes } from './http/routes.js';
-import { corsOrigin } from './http/cors-origin.js';
+import { corsOrigins } from './http/cors-origin.js';
 import type { Logger } from './logger.js';
 import { silentLogger } from './logger.js';
 import { checkDelay, checkNumber, checkOptionsObject, checkText } from './option-checks.js';
@@ -22,7 +22,11 @@ export interface StreamServerOptions extends LiveStreamOptions {
   readonly host?: string;
   /** 0 picks a free port (tests). */
   readonly port?: number;
-  readonly cors?: string;
+  /**
+   * Origins allowed to read with fetch(): one as a string, several as an array, or '*' for any.
+   * Each is normalised as browsers send it (scheme://host[:port]).
+   */
+  readonly cors?: string | readonly string[];
   /** HTTP Basic credentials required on every route but /api/health. */
   readonly auth?: { readonly username: string; readonly password: string };
   /** A token accepted as ?token= or Authorization: Bearer on every route but /api/health. */
@@ -219,7 +223,7 @@ function checkServerOptions(o: StreamServerOptions): void {
     checkText('auth.password', o.auth.password, "'s3cret'");
     if (o.auth.username.includes(':')) throw new CamcastError('BAD_OPTION', 'auth.username cannot contain ":" (HTTP Basic separates the user from the password with it)');
   }
-  if (o.cors != null) corsOrigin(o.cors);
+  if (o.cors != null) corsOrigins(o.cors);
   if (o.token != null) checkToken(o.token);
   if (o.tls != null) checkTls(o.tls);
   checkDelay('headersTimeoutMs', o.headersTimeoutMs, 1);

@@ -35,16 +35,22 @@ describe('parseCliArgs', () => {
     [['--start-timeout', '2.5'], { startTimeoutMs: 2500 }],
     [['-q'], { logLevel: 'quiet' }],
     [['-v'], { logLevel: 'debug' }],
-    [['--cors', '*'], { cors: '*' }],
-    [['--cors', 'http://printer.local:8123/'], { cors: 'http://printer.local:8123' }],
-    [['--cors', 'HTTPS://Dash.Example:443'], { cors: 'https://dash.example' }],
+    [['--cors', '*'], { cors: ['*'] }],
+    [['--cors', 'http://printer.local:8123/'], { cors: ['http://printer.local:8123'] }],
+    [['--cors', 'HTTPS://Dash.Example:443'], { cors: ['https://dash.example'] }],
+    [['--cors', 'https://a.example,http://b.local:8123'], { cors: ['https://a.example', 'http://b.local:8123'] }],
+    [['--cors', 'https://a.example', '--cors', 'http://b.local:8123'], { cors: ['https://a.example', 'http://b.local:8123'] }],
+    [['--cors', 'https://a.example, http://b.local:8123/', '--cors=https://c.example'], { cors: ['https://a.example', 'http://b.local:8123', 'https://c.example'] }],
+    // Repeats, once normalised, are one origin; so is * given twice.
+    [['--cors', 'HTTPS://A.example:443/,https://a.example', '--cors', 'https://a.example/'], { cors: ['https://a.example'] }],
+    [['--cors', '*,*'], { cors: ['*'] }],
     [['--token', '-abcdefgh123'], { token: '-abcdefgh123' }],
     [['--token=-abcdefgh123'], { token: '-abcdefgh123' }],
   ];
   for (const [argv, expected] of good) {
     test(`accepts ${argv.join(' ')}`, () => {
       const o = parseCliArgs(argv) as unknown as Record<string, unknown>;
-      for (const [key, value] of Object.entries(expected)) assert.equal(o[key], value, key);
+      for (const [key, value] of Object.entries(expected)) assert.deepEqual(o[key], value, key);
     });
   }
 
@@ -69,6 +75,12 @@ describe('parseCliArgs', () => {
     [['--cors', ''], /--cors must be/],
     [['--cors', 'https://dash.example/page'], /no path/],
     [['--cors', 'ftp://dash.example'], /--cors must be/],
+    [['--cors', '*,https://a.example'], /^--cors takes \* alone \(any origin\) or a list of origins without \* \(got '\*,https:\/\/a\.example'\)$/],
+    [['--cors', 'https://a.example', '--cors', '*'], /^--cors takes \* alone/],
+    // Each bad member is named, wherever it is in the list.
+    [['--cors', 'https://a.example,b.local'], /^--cors must be \* or an origin .*\(got 'b\.local'\)$/],
+    [['--cors', 'https://a.example', '--cors', 'https://b.example/page'], /^--cors must be .*no path\) \(got 'https:\/\/b\.example\/page'\)$/],
+    [['--cors', 'https://a.example,'], /^--cors must be .*\(got ''\)$/],
     // A value starting with a dash reaches the range check instead of "argument is ambiguous".
     [['--port', '-1'], /--port must be a whole number from 0 to 65535 \(got '-1'\)/],
     [['--max-viewers', '-1'], /--max-viewers must be a whole number/],

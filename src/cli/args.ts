@@ -2,7 +2,7 @@ import { isIPv4 } from 'node:net';
 import { parseArgs } from 'node:util';
 import { CamcastError } from '../errors.js';
 import { checkToken } from '../http/access.js';
-import { corsOrigin } from '../http/cors-origin.js';
+import { corsOrigin, uniqueOrigins } from '../http/cors-origin.js';
 
 export interface CliOptions {
   readonly help: boolean;
@@ -20,7 +20,8 @@ export interface CliOptions {
   readonly startTimeoutMs: number;
   readonly insecure: boolean;
   readonly maxViewers: number;
-  readonly cors: string | undefined;
+  /** Normalised and without repeats; ['*'] for any origin. */
+  readonly cors: readonly string[] | undefined;
   readonly auth: { readonly username: string; readonly password: string } | undefined;
   readonly token: string | undefined;
   readonly tlsCert: string | undefined;
@@ -55,7 +56,8 @@ Server
   --host ADDR          address to listen on (default 127.0.0.1; 0.0.0.0 for all)
   --port N             TCP port (default 8080)
   --max-viewers N      refuse viewers beyond N with 503 (default 0 = no limit)
-  --cors ORIGIN        allow cross-origin reads from ORIGIN (or *)
+  --cors ORIGIN,...    allow cross-origin reads from these origins, or * for
+                       any (--cors may be given more than once)
   --auth USER:PASS     require HTTP Basic authentication (all but /api/health)
   --token TOKEN        require ?token=TOKEN or "Authorization: Bearer TOKEN"
                        (8-256 characters of A-Z a-z 0-9 . _ ~ -)
@@ -90,7 +92,7 @@ const OPTIONS = {
   'start-timeout': { type: 'string' },
   insecure: { type: 'boolean' },
   'max-viewers': { type: 'string' },
-  cors: { type: 'string' },
+  cors: { type: 'string', multiple: true },
   auth: { type: 'string' },
   token: { type: 'string' },
   'tls-cert': { type: 'string' },
@@ -125,7 +127,7 @@ export function parseCliArgs(argv: readonly string[]): CliOptions {
     startTimeoutMs: parseNumber('--start-timeout', values['start-timeout'], 10, 1, 3600, false) * 1000,
     insecure: values.insecure ?? false,
     maxViewers: parseNumber('--max-viewers', values['max-viewers'], 0, 0, 1_000_000),
-    cors: values.cors === undefined ? undefined : corsOrigin(values.cors, '--cors'),
+    cors: values.cors === undefined ? undefined : parseCors(values.cors),
     auth: values.auth === undefined ? undefined : parseAuth(values.auth),
     token: values.token === undefined ? undefined : checkToken(values.token, '--token'),
     ...parseTls(values['tls-cert'], values['tls-key']),
@@ -169,6 +171,14 @@ function parseAuth(raw: string): { username: string; password: string } {
     throw new CamcastError('BAD_OPTION', '--auth must be USER:PASSWORD with both parts non-empty, e.g. --auth admin:s3cret');
   }
   return { username: raw.slice(0, colon), password: raw.slice(colon + 1) };
+}
+
+/** Every --cors, each a comma-separated list: --cors https://a.example,http://b.local --cors https://c.example */
+function parseCors(raw: readonly string[]): readonly string[] {
+  return uniqueOrigins(
+    raw.flatMap((list) => list.split(',')).map((origin) => corsOrigin(origin, '--cors')),
+    '--cors',
+  );
 }
 
 function parseTls(cert: string | undefined, key: string | undefined): { tlsCert: string | undefined; tlsKey: string | undefined } {

@@ -5,7 +5,7 @@ import { describeError } from '../errors.js';
 import type { Logger } from '../logger.js';
 import { silentLogger } from '../logger.js';
 import { AccessGuard, type AccessOptions } from './access.js';
-import { corsOrigin } from './cors-origin.js';
+import { corsOrigins } from './cors-origin.js';
 import { pathOf } from './request-path.js';
 import { NO_CACHE_HEADERS, sendJson, sendText } from './responses.js';
 
@@ -56,15 +56,19 @@ export interface RouteTargets {
 export interface RoutesOptions extends AccessOptions {
   /** The capture and its stream, snapshot and status handlers. */
   readonly live: RouteTargets;
-  /** Origin allowed by CORS ('*' for any); undefined = no CORS headers. */
-  readonly cors?: string;
+  /** Origins allowed by CORS: one, a list, or '*' for any; undefined = no CORS headers. */
+  readonly cors?: string | readonly string[];
   readonly logger?: Logger;
 }
 
 /** The server's URL map: the viewer page, the aliases, access control and CORS. */
 export class Routes {
   readonly #live: RouteTargets;
-  readonly #corsHeaders: Readonly<Record<string, string>>;
+  /** CORS headers for every answer. */
+  readonly #corsHeaders: ReadonlyArray<readonly [string, string]>;
+  /** With several origins: the ones allowed, and what else an allowed one is answered with. */
+  readonly #corsAllowed: ReadonlySet<string> | undefined;
+  readonly #corsAllowedHeaders: ReadonlyArray<readonly [string, string]>;
   readonly #logger: Logger;
   readonly #page: Buffer;
   readonly #guard: AccessGuard;
@@ -72,17 +76,26 @@ export class Routes {
   constructor({ live, cors, logger = silentLogger, auth, token }: RoutesOptions) {
     this.#live = live;
     this.#guard = new AccessGuard({ auth, token });
-    const origin = cors == null ? undefined : corsOrigin(cors);
-    this.#corsHeaders = origin
-      ? {
-          'Access-Control-Allow-Origin': origin,
-          'Access-Control-Expose-Headers': 'X-Timestamp, X-Frame-Seq, Content-Length',
-          // A page behind Basic auth fetches with credentials: 'include', which browsers allow
-          // only with this header, and only for a named origin, never '*'.
-          ...(auth && origin !== '*' ? { 'Access-Control-Allow-Credentials': 'true' } : {}),
-          Vary: 'Origin',
-        }
-      : {};
+    const origins = cors == null ? [] : corsOrigins(cors);
+    const granted: Array<[string, string]> = [
+      ['Access-Control-Expose-Headers', 'X-Timestamp, X-Frame-Seq, Content-Length'],
+      // A page behind Basic auth fetches with credentials: 'include', which browsers allow
+      // only with this header, and only for a named origin, never '*'.
+      ...(auth && origins[0] !== '*' ? [['Access-Control-Allow-Credentials', 'true'] as [string, string]] : []),
+    ];
+    if (origins.length <= 1) {
+      // None, '*' or one origin: the same headers for every request, as the browser compares.
+      this.#corsHeaders = origins[0] === undefined ? [] : [['Access-Control-Allow-Origin', origins[0]], ...granted, ['Vary', 'Origin']];
+      this.#corsAllowed = undefined;
+      this.#corsAllowedHeaders = [];
+    } else {
+      // Several: a header can name one origin only, so an allowed request's own Origin is
+      // echoed, and another gets none. Vary on every answer, so a cache never hands one
+      // origin's answer to another.
+      this.#corsHeaders = [['Vary', 'Origin']];
+      this.#corsAllowed = new Set(origins);
+      this.#corsAllowedHeaders = granted;
+    }
     this.#logger = logger;
     this.#page = readFileSync(new URL('./viewer.html', import.meta.url));
   }
@@ -99,7 +112,12 @@ export class Routes {
   };
 
   #route(req: IncomingMessage, res: ServerResponse): void {
-    for (const [name, value] of Object.entries(this.#corsHeaders)) res.setHeader(name, value);
+    for (const [name, value] of this.#corsHeaders) res.setHeader(name, value);
+    const origin = req.headers.origin;
+    if (origin !== undefined && this.#corsAllowed?.has(origin)) {
+      res.setHeader('Access-Control-Allow-Origin', origin);
+      for (const [name, value] of this.#corsAllowedHeaders) res.setHeader(name, value);
+    }
     const url = requestUrl(req.url);
     if (!url) {
       sendText(res, 400, 'camcast: malformed request URL');
@@ -127,7 +145,7 @@ export class Routes {
     if (req.method === 'OPTIONS') {
       res.writeHead(204, {
         Allow: ALLOW,
-        ...(this.#corsHeaders['Access-Control-Allow-Origin']
+        ...(res.hasHeader('Access-Control-Allow-Origin')
           ? { 'Access-Control-Allow-Methods': ALLOW, 'Access-Control-Allow-Headers': 'Authorization, Content-Type', 'Access-Control-Max-Age': '600' }
           : {}),
       });
