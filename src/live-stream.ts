@@ -10,6 +10,7 @@ import { sendError, sendJson, sendText } from './http/responses.js';
 import { serveSnapshot } from './http/snapshot.js';
 import { buildStatus } from './http/status.js';
 import { StreamEndpoint } from './http/stream-endpoint.js';
+import { compileTrustProxy } from './http/trust-proxy.js';
 import type { Logger } from './logger.js';
 import { silentLogger } from './logger.js';
 import type { SourceState } from './source-runner.js';
@@ -48,6 +49,12 @@ export interface LiveStreamOptions extends OpenSourceOptions {
    * createServer() does; `metricsRegistry` never holds them. Default false.
    */
   readonly processMetrics?: boolean;
+  /**
+   * The reverse proxies whose X-Forwarded-For to believe for a viewer's address (ViewerInfo,
+   * status): addresses, CIDR subnets or 'loopback', 'linklocal', 'uniquelocal', as a list or
+   * comma-separated. Default: nobody, so the address is the socket's peer and cannot be spoofed.
+   */
+  readonly trustProxy?: string | readonly string[];
   readonly logger?: Logger;
 }
 
@@ -108,7 +115,12 @@ export class LiveStream extends TypedEmitter<LiveStreamEvents> {
       // Once per failure: the move to 'retrying' carries the error.
       if (error && state === 'retrying') this.emit('error', error);
     });
-    this.#endpoint = new StreamEndpoint({ broadcaster: this.broadcaster, maxViewers, sendTimeoutMs: options.sendTimeoutMs });
+    this.#endpoint = new StreamEndpoint({
+      broadcaster: this.broadcaster,
+      maxViewers,
+      sendTimeoutMs: options.sendTimeoutMs,
+      trustProxy: compileTrustProxy(options.trustProxy),
+    });
     this.#endpoint.on('viewer-joined', (viewer) => {
       this.emit('viewer-joined', viewer);
       this.emit('viewers', this.#endpoint.viewerCount);

@@ -1,5 +1,6 @@
 import { checkBroadcasterOptions } from './broadcaster-options.js';
 import { CamcastError } from './errors.js';
+import { compileTrustProxy } from './http/trust-proxy.js';
 import type { LiveStreamOptions } from './live-stream.js';
 import { checkDelay, checkNumber, describeValue } from './option-checks.js';
 import { checkOpenSourceOptions } from './sources/index.js';
@@ -34,4 +35,5 @@ export function checkLiveStreamOptions(o: LiveStreamOptions): void {
   if (o.processMetrics !== undefined && typeof o.processMetrics !== 'boolean') {
     throw new CamcastError('BAD_OPTION', `processMetrics must be true or false (got ${describeValue(o.processMetrics)})`);
   }
+  compileTrustProxy(o.trustProxy);
 }

@@ -3,6 +3,7 @@ import { parseArgs } from 'node:util';
 import { CamcastError } from '../errors.js';
 import { checkToken } from '../http/access.js';
 import { corsOrigin, uniqueOrigins } from '../http/cors-origin.js';
+import { compileTrustProxy } from '../http/trust-proxy.js';
 
 export interface CliOptions {
   readonly help: boolean;
@@ -26,6 +27,7 @@ export interface CliOptions {
   readonly token: string | undefined;
   readonly tlsCert: string | undefined;
   readonly tlsKey: string | undefined;
+  readonly trustProxy: readonly string[] | undefined;
   readonly logLevel: 'quiet' | 'info' | 'debug';
 }
 
@@ -63,6 +65,10 @@ Server
                        (8-256 characters of A-Z a-z 0-9 . _ ~ -)
   --tls-cert FILE      serve HTTPS with this PEM certificate (needs --tls-key)
   --tls-key FILE       the PEM private key for --tls-cert
+  --trust-proxy LIST   take viewers' addresses from X-Forwarded-For when it comes
+                       from these proxies: addresses, CIDR subnets or loopback,
+                       linklocal, uniquelocal, comma-separated (default: none;
+                       --trust-proxy may be given more than once)
 
 Other
   -q, --quiet          print errors only
@@ -97,6 +103,7 @@ const OPTIONS = {
   token: { type: 'string' },
   'tls-cert': { type: 'string' },
   'tls-key': { type: 'string' },
+  'trust-proxy': { type: 'string', multiple: true },
   quiet: { type: 'boolean', short: 'q' },
   verbose: { type: 'boolean', short: 'v' },
 } as const;
@@ -131,6 +138,7 @@ export function parseCliArgs(argv: readonly string[]): CliOptions {
     auth: values.auth === undefined ? undefined : parseAuth(values.auth),
     token: values.token === undefined ? undefined : checkToken(values.token, '--token'),
     ...parseTls(values['tls-cert'], values['tls-key']),
+    trustProxy: values['trust-proxy'] === undefined ? undefined : parseTrustProxy(values['trust-proxy']),
     logLevel: values.verbose ? 'debug' : values.quiet ? 'quiet' : 'info',
   };
 }
@@ -186,6 +194,12 @@ function parseTls(cert: string | undefined, key: string | undefined): { tlsCert:
     throw new CamcastError('BAD_OPTION', 'HTTPS needs both --tls-cert FILE and --tls-key FILE');
   }
   return { tlsCert: cert, tlsKey: key };
+}
+
+/** Checked as the library checks `trustProxy`, so a bad entry stops camcast at once, named. */
+function parseTrustProxy(raw: readonly string[]): string[] {
+  compileTrustProxy(raw, '--trust-proxy');
+  return raw.flatMap((list) => list.split(',')).map((entry) => entry.trim());
 }
 
 /**

@@ -93,6 +93,7 @@ async function main(argv: readonly string[]): Promise<number> {
     auth: options.auth,
     token: options.token,
     tls,
+    trustProxy: options.trustProxy,
     logger,
   });
   const address = await server.listen().catch((error: unknown) => {

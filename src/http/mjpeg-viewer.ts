@@ -48,7 +48,11 @@ export class MjpegViewer implements Subscriber, ScheduledWriter {
   readonly id: number;
   readonly client: string | undefined;
   readonly connectedAt = Date.now();
-  /** Read once: socket.remoteAddress is a getpeername() system call each time, and the status lists every viewer. */
+  /**
+   * Given once, by whoever serves the request (from the socket or, behind a trusted proxy,
+   * X-Forwarded-For): socket.remoteAddress is a getpeername() system call each time, and the
+   * status lists every viewer.
+   */
   readonly #remoteAddress: string | undefined;
   readonly #res: ServerResponse;
   /** Kept for its byte count: a response lets go of its socket once it ends. */
@@ -72,13 +76,17 @@ export class MjpegViewer implements Subscriber, ScheduledWriter {
   #dropped = 0;
   #closed = false;
 
-  constructor(res: ServerResponse, encoder: PartEncoder, { id, client, scheduler }: { id: number; client?: string; scheduler?: WriteScheduler }) {
+  constructor(
+    res: ServerResponse,
+    encoder: PartEncoder,
+    { id, client, remoteAddress, scheduler }: { id: number; client?: string; remoteAddress?: string; scheduler?: WriteScheduler },
+  ) {
     this.#res = res;
     this.#encoder = encoder;
     this.#scheduler = scheduler;
     this.#socket = res.socket;
     this.#bytesBefore = res.socket?.bytesWritten ?? 0;
-    this.#remoteAddress = res.socket?.remoteAddress;
+    this.#remoteAddress = remoteAddress;
     this.id = id;
     this.client = client;
   }

@@ -5,6 +5,7 @@ import { MjpegViewer, type ViewerInfo } from './mjpeg-viewer.js';
 import { AdvanceHeadersEncoder, wantsAdvanceHeaders } from './advance-headers-encoder.js';
 import { MultipartEncoder } from './multipart-encoder.js';
 import type { PartEncoder } from './part-encoder.js';
+import { clientAddress, type TrustProxy } from './trust-proxy.js';
 import { WriteScheduler } from './write-scheduler.js';
 import { NO_CACHE_HEADERS, sendText } from './responses.js';
 
@@ -15,6 +16,8 @@ export interface StreamEndpointOptions {
   readonly boundary?: string;
   /** Cut a viewer whose part has waited this long for its socket; 0 = never (default 30 s). */
   readonly sendTimeoutMs?: number;
+  /** The proxies whose X-Forwarded-For names a viewer's address; none by default (the socket's peer). */
+  readonly trustProxy?: TrustProxy;
 }
 
 /** What the streams of one endpoint have done since it was made, for /metrics. */
@@ -52,6 +55,7 @@ export class StreamEndpoint extends TypedEmitter<StreamEndpointEvents> {
   readonly #scheduler = new WriteScheduler();
   readonly #viewers = new Map<MjpegViewer, ServerResponse>();
   readonly #sendTimeoutMs: number;
+  readonly #trustProxy: TrustProxy | undefined;
   /** Runs while there are viewers: finds those whose socket has taken nothing for too long. */
   #sweeper: NodeJS.Timeout | undefined;
   #nextId = 1;
@@ -61,13 +65,14 @@ export class StreamEndpoint extends TypedEmitter<StreamEndpointEvents> {
   /** What closed streams did: counted when they leave, so a total never goes down. */
   #closed = { framesSent: 0, framesDropped: 0, bytesSent: 0 };
 
-  constructor({ broadcaster, maxViewers = 0, boundary, sendTimeoutMs = 30_000 }: StreamEndpointOptions) {
+  constructor({ broadcaster, maxViewers = 0, boundary, sendTimeoutMs = 30_000, trustProxy }: StreamEndpointOptions) {
     super();
     this.#broadcaster = broadcaster;
     this.#maxViewers = maxViewers;
     this.#encoder = new MultipartEncoder(boundary);
     this.#browserEncoder = new AdvanceHeadersEncoder(boundary);
     this.#sendTimeoutMs = sendTimeoutMs;
+    this.#trustProxy = trustProxy;
   }
 
   get viewerCount(): number {
@@ -108,9 +113,10 @@ export class StreamEndpoint extends TypedEmitter<StreamEndpointEvents> {
       return;
     }
     const encoder: PartEncoder = wantsAdvanceHeaders(req) ? this.#browserEncoder : this.#encoder;
+    const remoteAddress = clientAddress(req, this.#trustProxy);
     // Subscribe before anything is written: if the stream is closed this throws, and the caller
     // can still answer 503 instead of leaving a half-open stream counted as a viewer.
-    const viewer = new MjpegViewer(res, encoder, { id: this.#nextId++, client, scheduler: this.#scheduler });
+    const viewer = new MjpegViewer(res, encoder, { id: this.#nextId++, client, remoteAddress, scheduler: this.#scheduler });
     const unsubscribe = this.#broadcaster.subscribe(viewer);
     this.#viewers.set(viewer, res);
     this.#opened++;

@@ -127,4 +127,18 @@ describe('camcast behind nginx at /webcam/ (docs/examples/nginx-camcast.conf)', 
     assert.equal(new URL(href).pathname, '/webcam/snapshot.jpg');
     assert.deepEqual(outside.filter((p) => p !== '/favicon.ico'), [], 'every request of the page stays under /webcam/');
   });
+
+  test("with trustProxy 'loopback' /api/status lists the address nginx forwards, not nginx's", async (t) => {
+    const server = createServer({ source: testPattern({ width: 64, height: 48, fps: 15 }), host: '127.0.0.1', port: 0, trustProxy: 'loopback' });
+    t.after(() => server.close());
+    const { port } = await server.listen();
+    const base = await startNginx(t, port);
+    // Here the viewer is on 127.0.0.1 too, as trusted as nginx: it plays a proxy further out,
+    // whose X-Forwarded-For nginx extends ($proxy_add_x_forwarded_for) and camcast reads.
+    const client = openMjpeg(`${base}/webcam/stream.mjpg`, { headers: { 'X-Forwarded-For': '203.0.113.7' } });
+    t.after(() => client.destroy());
+    await client.waitForParts(1);
+    const status = JSON.parse((await fetchBuffer(`${base}/webcam/api/status`)).body.toString());
+    assert.deepEqual(status.viewers.list.map((v: { remoteAddress: string }) => v.remoteAddress), ['203.0.113.7']);
+  });
 });
