@@ -55,6 +55,14 @@ describe('trustProxy: viewer addresses behind a reverse proxy', () => {
     assert.equal(joined[0]!.remoteAddress, '203.0.113.7');
   });
 
+  test("trustProxy 'loopback': an X-Forwarded-For entry that is no address ('unknown', with a port, any text) is not shown; the proxy's address is", async (t) => {
+    for (const forwardedFor of ['unknown', '203.0.113.7:5555', '<b>hi</b>']) {
+      const { url } = await start(t, { trustProxy: 'loopback' });
+      const viewer = await viewerSeenWith(t, url, forwardedFor);
+      assert.match(String(viewer.remoteAddress), LOCAL, forwardedFor);
+    }
+  });
+
   test("trustProxy 'loopback' with X-Forwarded-For '198.51.100.1, 203.0.113.7': the right-most untrusted entry (203.0.113.7) wins", async (t) => {
     const { url } = await start(t, { trustProxy: 'loopback' });
     const viewer = await viewerSeenWith(t, url, '198.51.100.1, 203.0.113.7');

@@ -72,7 +72,7 @@ describe('parseCliArgs', () => {
     [['stray'], /positional.*camcast --help/i],
     [['--host', ''], /--host must be an address/],
     [['--cors', 'not an origin'], /--cors must be \* or an origin/],
-    [['--cors', ''], /--cors must be/],
+    [['--cors', ''], /^--cors has an empty entry \(got ''\)/],
     [['--cors', 'https://dash.example/page'], /no path/],
     [['--cors', 'ftp://dash.example'], /--cors must be/],
     [['--cors', '*,https://a.example'], /^--cors takes \* alone \(any origin\) or a list of origins without \* \(got '\*,https:\/\/a\.example'\)$/],
@@ -80,7 +80,8 @@ describe('parseCliArgs', () => {
     // Each bad member is named, wherever it is in the list.
     [['--cors', 'https://a.example,b.local'], /^--cors must be \* or an origin .*\(got 'b\.local'\)$/],
     [['--cors', 'https://a.example', '--cors', 'https://b.example/page'], /^--cors must be .*no path\) \(got 'https:\/\/b\.example\/page'\)$/],
-    [['--cors', 'https://a.example,'], /^--cors must be .*\(got ''\)$/],
+    [['--cors', 'https://a.example,'], /^--cors has an empty entry \(got 'https:\/\/a\.example,'\): give \* or origins separated by single commas$/],
+    [['--cors', 'https://a.example', '--cors', ''], /^--cors has an empty entry \(got 'https:\/\/a\.example,'\)/],
     // A value starting with a dash reaches the range check instead of "argument is ambiguous".
     [['--port', '-1'], /--port must be a whole number from 0 to 65535 \(got '-1'\)/],
     [['--max-viewers', '-1'], /--max-viewers must be a whole number/],

@@ -183,6 +183,10 @@ function parseAuth(raw: string): { username: string; password: string } {
 
 /** Every --cors, each a comma-separated list: --cors https://a.example,http://b.local --cors https://c.example */
 function parseCors(raw: readonly string[]): readonly string[] {
+  const given = raw.join(',');
+  if (given.split(',').some((origin) => origin.trim() === '')) {
+    throw new CamcastError('BAD_OPTION', `--cors has an empty entry (got '${given}'): give * or origins separated by single commas`);
+  }
   return uniqueOrigins(
     raw.flatMap((list) => list.split(',')).map((origin) => corsOrigin(origin, '--cors')),
     '--cors',

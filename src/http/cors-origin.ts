@@ -8,7 +8,7 @@ import { describeValue } from '../option-checks.js';
  * are normalised away (through URL.origin), and anything that is no origin at all is refused.
  */
 export function corsOrigin(value: string, name = 'cors'): string {
-  if (typeof value !== 'string') throw new CamcastError('BAD_OPTION', `${name} must be a string: * or an origin such as https://dash.example:8123 (got ${String(value)})`);
+  if (typeof value !== 'string') throw new CamcastError('BAD_OPTION', `${name} must be a string: * or an origin such as https://dash.example:8123 (got ${describeValue(value)})`);
   const given = value.trim();
   if (given === '*') return given;
   let url: URL | undefined;

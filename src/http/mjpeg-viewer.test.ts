@@ -4,7 +4,7 @@ import { describe, test } from 'node:test';
 import type { Frame } from '../frame.js';
 import { MjpegViewer } from './mjpeg-viewer.js';
 import { MultipartEncoder } from './multipart-encoder.js';
-import { WriteScheduler } from './write-scheduler.js';
+import { WriteScheduler, type ScheduledWriter } from './write-scheduler.js';
 
 /** Just enough of a ServerResponse: records each write and holds its callback. */
 class FakeResponse {
@@ -24,6 +24,24 @@ const jpeg = Buffer.concat([Buffer.from([0xff, 0xd8]), Buffer.alloc(50_000, 7), 
 const frame = (seq: number): Frame => ({ jpeg, seq, capturedAt: 1_700_000_000_000 + seq * 33 });
 const turn = () => new Promise<void>((resolve) => setImmediate(resolve));
 const seqOf = (part: Buffer) => /X-Frame-Seq: (\d+)\r\n/.exec(part.toString('latin1', 0, 200))?.[1];
+
+/** A scheduler whose turns the test gives one at a time, and whose busy time it sets. */
+class ManualScheduler {
+  readonly turns: ScheduledWriter[] = [];
+  busy = 0;
+  busyMs(): number {
+    return this.busy;
+  }
+  schedule(writer: ScheduledWriter): void {
+    this.turns.push(writer);
+  }
+  next(): void {
+    this.turns.shift()!.flush();
+  }
+  asScheduler(): WriteScheduler {
+    return this as unknown as WriteScheduler;
+  }
+}
 
 function viewer(encoder: MultipartEncoder, scheduler?: WriteScheduler, id = 1) {
   const res = new FakeResponse();
@@ -75,48 +93,45 @@ describe('MjpegViewer', () => {
 
   test('a server busy for over two frame intervals (past its limit) hands a queued viewer the newest frame instead', async () => {
     // A scheduler that has not been idle for 10 s: holding frames back would only add latency.
-    const flushes: (() => void)[] = [];
-    const overloaded = { busyMs: () => 10_000, schedule: (w: { flush(): void }) => flushes.push(() => w.flush()) };
-    const { res, viewer: v } = viewer(new MultipartEncoder(), overloaded as unknown as WriteScheduler);
+    const overloaded = new ManualScheduler();
+    overloaded.busy = 10_000;
+    const { res, viewer: v } = viewer(new MultipartEncoder(), overloaded.asScheduler());
     v.frame(frame(1));
     v.frame(frame(2));
     v.frame(frame(3));
-    assert.equal(flushes.length, 1, 'queued once');
-    flushes[0]!();
+    assert.equal(overloaded.turns.length, 1, 'queued once');
+    overloaded.next();
     assert.deepEqual(res.writes.map((w) => seqOf(w.chunk)), ['3']);
     assert.deepEqual([v.info().framesDropped, v.info().framePending], [2, false]);
   });
 
   test('a frame that waited behind the one in line gives way to a newer one once the server is past its limit', () => {
-    let busy = 0;
-    const flushes: (() => void)[] = [];
-    const scheduler = { busyMs: () => busy, schedule: (w: { flush(): void }) => flushes.push(() => w.flush()) };
-    const { res, viewer: v } = viewer(new MultipartEncoder(), scheduler as unknown as WriteScheduler);
+    const scheduler = new ManualScheduler();
+    const { res, viewer: v } = viewer(new MultipartEncoder(), scheduler.asScheduler());
     v.frame(frame(1));
-    busy = 40;
+    // Frames are 33 ms apart: busy for under 66 ms is at most one frame behind.
+    scheduler.busy = 40;
     v.frame(frame(2));
-    busy = 80;
+    scheduler.busy = 80;
     v.frame(frame(3));
-    flushes[0]!();
+    scheduler.next();
     // Frame 3 took frame 1's turn; frame 2, behind it, would have gone out after the newer one.
     assert.deepEqual(res.writes.map((w) => seqOf(w.chunk)), ['3']);
-    assert.equal(flushes.length, 1, 'nothing queued behind it');
+    assert.equal(scheduler.turns.length, 0, 'nothing queued behind it');
     assert.deepEqual([v.info().framesDropped, v.info().framePending], [2, false]);
   });
 
-  test('a frame that waited behind the one in line queues again behind the viewers already waiting', async () => {
-    const scheduler = new WriteScheduler();
+  test('a frame that waited behind the one in line queues again behind the viewers already waiting', () => {
+    const scheduler = new ManualScheduler();
     const encoder = new MultipartEncoder();
     const order: string[] = [];
-    const a = viewer(encoder, scheduler, 1);
-    const b = viewer(encoder, scheduler, 2);
+    const a = viewer(encoder, scheduler.asScheduler(), 1);
+    const b = viewer(encoder, scheduler.asScheduler(), 2);
     for (const [name, v] of [['a', a], ['b', b]] as const) {
       const write = v.res.write.bind(v.res);
       v.res.write = (chunk, done) => {
         order.push(`${name}${seqOf(chunk)}`);
-        // Taken by the kernel at once, as on a viewer that keeps up.
-        process.nextTick(done);
-        return write(chunk, () => {});
+        return write(chunk, done);
       };
     }
     // Frame 1 reaches both; frame 2 comes before either got its turn, as when a fan-out runs
@@ -125,41 +140,54 @@ describe('MjpegViewer', () => {
     b.viewer.frame(frame(1));
     a.viewer.frame(frame(2));
     b.viewer.frame(frame(2));
-    for (let i = 0; i < 4 && order.length < 4; i++) await turn();
+    assert.equal(scheduler.turns.length, 2, 'each queued once');
+    scheduler.next();
+    assert.deepEqual(order, ['a1']);
+    assert.equal(scheduler.turns.length, 2, 'a queued again, behind b');
+    // Its socket takes part 1 at once; frame 2 still waits for a's turn, after b's frame 1.
+    a.res.writes[0]!.done();
+    assert.deepEqual(order, ['a1']);
+    scheduler.next();
+    b.res.writes[0]!.done();
+    scheduler.next();
+    scheduler.next();
     assert.deepEqual(order, ['a1', 'b1', 'a2', 'b2'], 'each got both frames, frame 1 to everyone first');
+    assert.equal(scheduler.turns.length, 0);
     assert.equal(a.viewer.info().framesDropped + b.viewer.info().framesDropped, 0);
   });
 
-  test('a viewer whose part is still in flight when its turn comes keeps only the newest frame', async () => {
-    const { res, viewer: v } = viewer(new MultipartEncoder(), new WriteScheduler());
+  test('a viewer whose part is still in flight when its turn comes again keeps only the newest frame, until the socket takes the part', () => {
+    const scheduler = new ManualScheduler();
+    const { res, viewer: v } = viewer(new MultipartEncoder(), scheduler.asScheduler());
     v.frame(frame(1));
-    await turn();
-    assert.equal(res.writes.length, 1);
-    // The socket has not taken part 1: frame 2 waits for it, and frame 3 replaces frame 2.
     v.frame(frame(2));
+    scheduler.next();
+    // Part 1 went at the turn and frame 2 queued again; frame 3 comes while it waits.
     v.frame(frame(3));
-    await turn();
-    assert.equal(res.writes.length, 1, 'nothing written while part 1 is in flight');
+    assert.equal(v.info().framesDropped, 0, 'frame 3 waits behind frame 2');
+    // The socket has not taken part 1 when the turn comes: only the newest frame may wait for it.
+    scheduler.next();
+    assert.deepEqual(res.writes.map((w) => seqOf(w.chunk)), ['1']);
     assert.deepEqual([v.info().framesDropped, v.info().framePending], [1, true]);
+    assert.equal(scheduler.turns.length, 0, 'not queued: the write callback sends it');
+    // Still in flight: a newer frame replaces the waiting one, as for any slow viewer.
+    v.frame(frame(4));
+    assert.equal(v.info().framesDropped, 2);
     res.writes[0]!.done();
-    assert.deepEqual(res.writes.map((w) => seqOf(w.chunk)), ['1', '3']);
+    assert.deepEqual(res.writes.map((w) => seqOf(w.chunk)), ['1', '4']);
+    assert.deepEqual([v.info().framesSent, v.info().framesDropped, v.info().framePending], [2, 2, false]);
   });
 
-  test('a viewer queued again with part 1 still in flight holds one frame once its turn comes, however many arrive', async () => {
-    const { res, viewer: v } = viewer(new MultipartEncoder(), new WriteScheduler());
+  test('close() forgets the frame in line and the one behind it', () => {
+    const scheduler = new ManualScheduler();
+    const { res, viewer: v } = viewer(new MultipartEncoder(), scheduler.asScheduler());
     v.frame(frame(1));
     v.frame(frame(2));
-    await turn();
-    // Part 1 went at the turn; frame 2 queued again behind it, but the socket has not taken part 1.
-    for (const seq of [3, 4, 5]) v.frame(frame(seq));
-    await turn();
-    assert.equal(res.writes.length, 1);
-    // Frames 2, 3 and 4 were each replaced by a newer one: only frame 5 waits.
-    assert.deepEqual([v.info().framesDropped, v.info().framePending], [3, true]);
-    res.writes[0]!.done();
-    assert.deepEqual(res.writes.map((w) => seqOf(w.chunk)), ['1', '5']);
+    assert.equal(v.info().framePending, true);
     v.close();
     assert.equal(v.info().framePending, false);
+    scheduler.next();
+    assert.equal(res.writes.length, 0);
   });
 
   test('frame() ignores a frame it already has and frames after close()', async () => {
@@ -192,6 +220,10 @@ describe('MjpegViewer', () => {
     res.destroyed = true;
     res.writes[0]!.done(null);
     assert.equal(res.writes.length, 1, 'no write to a destroyed response');
+    assert.deepEqual([v.info().framesSent, v.info().framePending], [1, false]);
+    // A frame before the response's 'close' reaches the HTTP layer is neither written nor counted.
+    v.frame(frame(3));
+    assert.equal(res.writes.length, 1);
     assert.deepEqual([v.info().framesSent, v.info().framePending], [1, false]);
   });
 

@@ -28,7 +28,8 @@ export interface ViewerInfo {
  * the previous one has been handed to the kernel (its write callback ran, which is also when
  * 'drain' would fire), and meanwhile only the newest frame is kept, replacing (and counting as
  * dropped) any older one. So a stalled viewer holds at most one part in user space plus one
- * frame reference, and never slows the broadcaster or the other viewers.
+ * frame reference (two for a moment, see below, until its turn in the scheduler has passed),
+ * and never slows the broadcaster or the other viewers.
  *
  * With a scheduler the write itself waits for this viewer's turn (see WriteScheduler), so a
  * frame reaching thousands of viewers never blocks the event loop in one piece; without one it
@@ -122,7 +123,7 @@ export class MjpegViewer implements Subscriber, ScheduledWriter {
     this.#pending = behind;
     this.#write(frame);
     // Behind the viewers already queued for it, as if it had just come.
-    if (behind) this.#enqueue();
+    if (this.#pending && !this.#closed) this.#enqueue();
   }
 
   /** Ends the stream with the close delimiter, after the part in flight if there is one. */
@@ -217,8 +218,8 @@ export class MjpegViewer implements Subscriber, ScheduledWriter {
     this.#inFlight = false;
     // Destroying a socket calls back the write it cut short with no error.
     if (error || this.#closed || this.#res.destroyed) {
-      this.#pending = undefined;
-      this.#behind = undefined;
+      // Its 'close' may come later: no frame meanwhile is written or counted as sent.
+      this.close();
       return;
     }
     if (this.#pending && !this.#queued) this.flush();

@@ -1,4 +1,5 @@
 import type { IncomingMessage } from 'node:http';
+import { isIP } from 'node:net';
 import proxyaddr from 'proxy-addr';
 import { CamcastError } from '../errors.js';
 import { describeValue } from '../option-checks.js';
@@ -41,7 +42,11 @@ export function compileTrustProxy(value: unknown, name = 'trustProxy'): TrustPro
  * left) is trusted, the next one to the left is believed; the first untrusted one is the client.
  */
 export function clientAddress(req: IncomingMessage, trust: TrustProxy | undefined): string | undefined {
-  if (!trust) return req.socket?.remoteAddress;
-  // Typed as a string; it is the socket's undefined when the client already left.
-  return proxyaddr(req, trust) as string | undefined;
+  const peer = req.socket?.remoteAddress;
+  if (!trust) return peer;
+  // Typed as a string; it is the socket's undefined when the client already left. A trusted
+  // proxy passes on whatever its own client wrote before it ('unknown', a port, any text):
+  // only an address is shown as one, else the proxy's own.
+  const forwarded = proxyaddr(req, trust) as string | undefined;
+  return forwarded !== undefined && isIP(forwarded) !== 0 ? forwarded : peer;
 }
