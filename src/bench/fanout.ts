@@ -57,7 +57,7 @@ export interface FanoutPoint {
   readonly lateNoFrame: number;
   readonly framesPublished: number;
   readonly writesPerFrame: number;
-  /** Distinct buffers of part size (512 bytes or more) handed to res.write() per published frame. */
+  /** Distinct buffers of part size (512 bytes or more) handed to a socket's write() per published frame. */
   readonly partBuffersPerFrame: number;
   /** What the server says it sent ('test pattern 640x480 @ 30 fps'): the chosen picture, or the run is wrong. */
   readonly description: string | null;

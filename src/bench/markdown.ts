@@ -60,8 +60,8 @@ Columns: *fps* per viewer over the window (median and the slowest viewer); *star
 with no frame in the window; *MB/s* received by all viewers; *server CPU %* (100 = one core) and
 median *RSS*; *arrayBuffers MB*: median \`process.memoryUsage().arrayBuffers\` of the server, where
 JPEG bytes live; *part buffers / frame*: distinct buffers of at least the JPEG's size handed to
-\`res.write()\` per published frame, counted by wrapping \`ServerResponse.prototype.write\` in the
-bench's server process: 1.00 means every viewer was sent the same Buffer object, so no viewer
+a socket's \`write()\` per published frame, counted by wrapping \`net.Socket.prototype.write\` in
+the bench's server process: 1.00 means every viewer was sent the same Buffer object, so no viewer
 got a copy of the JPEG bytes, whatever the viewer count; *first frame*: connect to first whole
 part; *latency*: receive time of a part's last byte minus its \`X-Timestamp\`, both
 \`performance.timeOrigin + performance.now()\` on this machine's clock (p50 / p99 over every part in
@@ -149,18 +149,16 @@ ${targetsTable(r)}
   The broadcaster also starts each frame's fan-out at a different viewer (golden-ratio steps),
   so the waiting and skipping that remain spread evenly: compare *fps min* with *fps median*
   (with a fixed order, the slowest viewer got 22-27 fps against a median of 29.6).
-- **Where the server's time goes at saturation.** Profiled at 1792 viewers, the server spent
-  about three quarters of its time inside the \`write()\` system call and under a tenth in
-  JavaScript (scheduler, viewers, HTTP). On loopback the sender's \`write()\` also runs the
-  receiver's TCP path, and its largest single cost is copying each part into the kernel. camcast
-  and the reference make the same one \`write()\` per part per viewer, so they share this ceiling;
-  what differs is what they do when they cannot reach it.
-- **What is left at 1792.** In the runs where camcast falls short of the reference, its server
-  uses more CPU per byte sent than the reference's (compare *server CPU %* with *MB/s*), while
-  at 1024 viewers the two use the same. Writing each part straight to the socket instead of
-  through \`res.write()\` saved a few per cent of CPU at 1024 viewers, but at 1792 its runs
-  differed from the current code's by less than the machine's drift, so it was left out. The
-  cause is not found.
+- **Where the server's time goes at saturation.** Profiled with \`perf\` at 1792 viewers, both
+  servers spend most of their time in the \`write()\` system call, whose largest single cost is
+  copying each part into the kernel (on loopback the sender's \`write()\` also runs the
+  receiver's TCP path). Both make one \`write()\` per part per viewer, so they share this
+  ceiling. The rest is JavaScript and Node's own C++, and camcast's was a third larger than the
+  reference's: most of it in \`ServerResponse.write()\`'s bookkeeping on every call (header and
+  chunking checks, a cork and a \`nextTick\`), which a stream's body does not need. So after a
+  stream's first part camcast writes its parts straight to the socket
+  (\`src/http/mjpeg-viewer.ts\`); that share of the server's time fell from about 24 % to 11 %,
+  under the reference's 17 %, and closed what was left of the gap at 1792.
 - **At 3072 viewers the reference can move more bytes, by starving some.** In some runs the
   reference delivers more MB/s than camcast at the same server CPU while hundreds of its viewers
   get nothing. A likely reason, from the profiles: once its queues are full a socket's receive

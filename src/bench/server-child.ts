@@ -9,6 +9,7 @@
  * argv: camcast|reference JPEG_PATH FPS SOURCE WIDTH HEIGHT
  */
 import http from 'node:http';
+import net from 'node:net';
 import { monitorEventLoopDelay } from 'node:perf_hooks';
 import { preciseNow } from '../frame.js';
 import { MultipartEncoder } from '../http/multipart-encoder.js';
@@ -27,19 +28,25 @@ const picture: BenchPicture = { source, jpegPath, fps: Number(fps), width: Numbe
  * server writes on its own, shorter than the smallest JPEG (a flat 16x16 one is over 600 bytes).
  */
 const PART_MIN_BYTES = 512;
+/** A JPEG's start: what tells a part from another long write (a /api/status answer). */
+const JPEG_START = Buffer.from([0xff, 0xd8, 0xff]);
 /** A child that grows past this is stopped: the bench must never take the machine down. */
 const RSS_LIMIT = 3 * 1024 ** 3;
 
-// Counts what reaches res.write(): calls, bytes, and distinct buffers of part size. One distinct
-// buffer per frame whatever the number of viewers means no per-viewer copy of the JPEG bytes.
+// Counts what reaches a socket's write(): calls, bytes, and distinct buffers of part size. Every
+// byte for a viewer goes there, whether through res.write() (the reference) or straight to the
+// socket (camcast's parts). One distinct buffer per frame whatever the number of viewers means
+// no per-viewer copy of the JPEG bytes.
 const counters = { writes: 0, bytes: 0, partBuffers: 0, partBufferBytes: 0 };
 let seen = new WeakSet<object>();
-const originalWrite = http.ServerResponse.prototype.write;
-http.ServerResponse.prototype.write = function (this: http.ServerResponse, chunk: unknown, ...rest: unknown[]) {
+// Inherited from Writable: defined on net.Socket it covers sockets only (TLS ones too).
+const originalWrite = net.Socket.prototype.write;
+net.Socket.prototype.write = function (this: net.Socket, chunk: unknown, ...rest: unknown[]) {
   counters.writes++;
   if (chunk instanceof Uint8Array) {
     counters.bytes += chunk.length;
-    if (chunk.length >= PART_MIN_BYTES && !seen.has(chunk)) {
+    // The scan runs once per distinct buffer, and ends within a part's first hundred bytes.
+    if (chunk.length >= PART_MIN_BYTES && !seen.has(chunk) && Buffer.from(chunk.buffer, chunk.byteOffset, chunk.byteLength).includes(JPEG_START)) {
       seen.add(chunk);
       counters.partBuffers++;
       counters.partBufferBytes += chunk.length;

@@ -1,9 +1,11 @@
 import assert from 'node:assert/strict';
-import type { ServerResponse } from 'node:http';
-import { describe, test } from 'node:test';
+import http, { ServerResponse } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { describe, test, type TestContext } from 'node:test';
 import type { Frame } from '../frame.js';
 import { MjpegViewer } from './mjpeg-viewer.js';
 import { MultipartEncoder } from './multipart-encoder.js';
+import { openMjpeg, type MjpegClient } from '../testing/mjpeg-client.js';
 import { WriteScheduler, type ScheduledWriter } from './write-scheduler.js';
 
 /** Just enough of a ServerResponse: records each write and holds its callback. */
@@ -238,5 +240,68 @@ describe('MjpegViewer', () => {
     // A destroyed socket drops what it still buffered from its count.
     res.socket.bytesWritten = 20_000;
     assert.equal(v.info().bytesSent, 50_000);
+  });
+});
+
+describe('MjpegViewer on a real connection', () => {
+  /** A server whose one stream is a viewer the test feeds; `prepare` may wrap the response first. */
+  async function serveOneViewer(t: TestContext, prepare: (res: ServerResponse) => void = () => {}) {
+    const encoder = new MultipartEncoder();
+    let resolveViewer: (v: { viewer: MjpegViewer; res: ServerResponse }) => void;
+    const served = new Promise<{ viewer: MjpegViewer; res: ServerResponse }>((resolve) => (resolveViewer = resolve));
+    const server = http.createServer((req, res) => {
+      res.useChunkedEncodingByDefault = false;
+      res.writeHead(200, { 'Content-Type': encoder.contentType, Connection: 'close' });
+      prepare(res);
+      res.write(encoder.preamble);
+      resolveViewer({ viewer: new MjpegViewer(res, encoder, { id: 1 }), res });
+    });
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+    t.after(() => {
+      server.closeAllConnections();
+      server.close();
+    });
+    const client = openMjpeg(`http://127.0.0.1:${(server.address() as AddressInfo).port}/`);
+    t.after(() => client.destroy());
+    return { client, ...(await served) };
+  }
+
+  async function sendFrames(viewer: MjpegViewer, client: MjpegClient, count: number) {
+    for (let seq = 1; seq <= count; seq++) {
+      viewer.frame(frame(seq));
+      await client.waitForParts(seq);
+    }
+  }
+
+  test('after the first part, parts go straight to the socket, whole and in order', async (t) => {
+    let throughResponse = 0;
+    const original = ServerResponse.prototype.write;
+    const { viewer, client, res } = await serveOneViewer(t);
+    ServerResponse.prototype.write = function (this: ServerResponse, ...args: unknown[]) {
+      if (this === res) throughResponse++;
+      return (original as (...a: unknown[]) => boolean).apply(this, args);
+    } as typeof original;
+    t.after(() => {
+      ServerResponse.prototype.write = original;
+    });
+    await sendFrames(viewer, client, 10);
+    assert.equal(throughResponse, 1, 'only the first part went through res.write()');
+    assert.deepEqual(client.parts.map((p) => p.seq), [1, 2, 3, 4, 5, 6, 7, 8, 9, 10]);
+    assert.ok(client.parts.every((p) => p.body.equals(jpeg)));
+    assert.equal(viewer.info().framesSent, 10);
+  });
+
+  test("a response whose write() someone replaced (a framework's middleware) gets every part through it", async (t) => {
+    let throughWrapper = 0;
+    const { viewer, client } = await serveOneViewer(t, (res) => {
+      const write = res.write;
+      res.write = function (this: ServerResponse, ...args: unknown[]) {
+        throughWrapper++;
+        return (write as (...a: unknown[]) => boolean).apply(this, args);
+      } as typeof write;
+    });
+    await sendFrames(viewer, client, 5);
+    assert.equal(throughWrapper, 6, 'the preamble and all 5 parts');
+    assert.deepEqual(client.parts.map((p) => p.seq), [1, 2, 3, 4, 5]);
   });
 });
