@@ -142,11 +142,10 @@ ${targetsTable(r)}
   older one although the server caught up a moment later; the reference, whose clock runs late
   instead, lost nothing. Now a viewer waiting for its turn keeps its frame while the server has
   been busy for less than two frame intervals, and gets the newer one right after
-  (\`src/http/mjpeg-viewer.ts\`); this took camcast at 1792 from 0.91 of the reference to the
-  ratio in the table. A server busy for longer is past its limit: there the newest frame takes
-  the waiting one's place as before, so latency stays within about a frame interval (compare
-  *latency p99* at 3072).
-  The broadcaster also starts each frame's fan-out at a different viewer (golden-ratio steps),
+  (\`src/http/mjpeg-viewer.ts\`). This, and the direct socket writes below, took camcast at 1792
+  from 0.91 of the reference to the ratio in the table. A server busy for longer is past its
+  limit: there the newest frame takes the waiting one's place as before, so latency stays within
+  about a frame interval (compare *latency p99* at 3072). The broadcaster also starts each frame's fan-out at a different viewer (golden-ratio steps),
   so the waiting and skipping that remain spread evenly: compare *fps min* with *fps median*
   (with a fixed order, the slowest viewer got 22-27 fps against a median of 29.6).
 - **Where the server's time goes at saturation.** Profiled with \`perf\` at 1792 viewers, both
@@ -158,7 +157,8 @@ ${targetsTable(r)}
   chunking checks, a cork and a \`nextTick\`), which a stream's body does not need. So after a
   stream's first part camcast writes its parts straight to the socket
   (\`src/http/mjpeg-viewer.ts\`); that share of the server's time fell from about 24 % to 11 %,
-  under the reference's 17 %, and closed what was left of the gap at 1792.
+  under the reference's 17 %. Whether either server holds 29 fps at 1792 then depends on the
+  run (the last column): the machine is at its limit there.
 - **At 3072 viewers the reference can move more bytes, by starving some.** In some runs the
   reference delivers more MB/s than camcast at the same server CPU while hundreds of its viewers
   get nothing. A likely reason, from the profiles: once its queues are full a socket's receive
