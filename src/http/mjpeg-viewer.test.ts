@@ -1,10 +1,11 @@
 import assert from 'node:assert/strict';
 import http, { ServerResponse } from 'node:http';
-import type { AddressInfo } from 'node:net';
+import net, { type AddressInfo } from 'node:net';
 import { describe, test, type TestContext } from 'node:test';
 import type { Frame } from '../frame.js';
 import { MjpegViewer } from './mjpeg-viewer.js';
 import { MultipartEncoder } from './multipart-encoder.js';
+import { until } from '../testing/fake-source.js';
 import { openMjpeg, type MjpegClient } from '../testing/mjpeg-client.js';
 import { WriteScheduler, type ScheduledWriter } from './write-scheduler.js';
 
@@ -289,6 +290,45 @@ describe('MjpegViewer on a real connection', () => {
     assert.deepEqual(client.parts.map((p) => p.seq), [1, 2, 3, 4, 5, 6, 7, 8, 9, 10]);
     assert.ok(client.parts.every((p) => p.body.equals(jpeg)));
     assert.equal(viewer.info().framesSent, 10);
+  });
+
+  test('a client that shuts its side of the connection ends the stream quietly: no write after end, no clientError', async (t) => {
+    const encoder = new MultipartEncoder();
+    const clientErrors: Error[] = [];
+    let served: { viewer: MjpegViewer; res: ServerResponse } | undefined;
+    const server = http.createServer((req, res) => {
+      res.useChunkedEncodingByDefault = false;
+      res.writeHead(200, { 'Content-Type': encoder.contentType, Connection: 'close' });
+      res.write(encoder.preamble);
+      served = { viewer: new MjpegViewer(res, encoder, { id: 1 }), res };
+    });
+    server.on('clientError', (error) => clientErrors.push(error));
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+    t.after(() => {
+      server.closeAllConnections();
+      server.close();
+    });
+    const client = net.connect((server.address() as AddressInfo).port, '127.0.0.1');
+    t.after(() => client.destroy());
+    let received = 0;
+    client.on('data', (chunk: Buffer) => (received += chunk.length));
+    client.write('GET / HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n');
+    await until(() => served !== undefined, 'the stream');
+    const { viewer, res } = served!;
+    // Two parts, so the second went straight to the socket.
+    viewer.frame(frame(1));
+    await until(() => viewer.info().framePending === false && received > jpeg.length, 'part 1');
+    viewer.frame(frame(2));
+    await until(() => received > 2 * jpeg.length, 'part 2');
+    client.end();
+    // Node ends its side of a connection the client shut: the socket takes nothing more.
+    await until(() => res.socket?.writable === false, 'the server to end its side');
+    viewer.frame(frame(3));
+    await new Promise((resolve) => setTimeout(resolve, 50));
+    assert.deepEqual(clientErrors.map((e) => e.message), []);
+    assert.equal(viewer.info().framesSent, 2, 'frame 3 was not written');
+    viewer.frame(frame(4));
+    assert.equal(viewer.info().framePending, false, 'the viewer is closed');
   });
 
   test("a response whose write() someone replaced (a framework's middleware) gets every part through it", async (t) => {

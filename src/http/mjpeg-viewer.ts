@@ -15,6 +15,8 @@ import type { ScheduledWriter, WriteScheduler } from './write-scheduler.js';
  * encoding, "Connection: close"), so the socket carries the same bytes in the same order.
  * Not when someone replaced the response's write() (a framework's middleware that counts or
  * transforms the body must still see every byte), nor for anything but Node's own response.
+ * What this cannot see: a wrapper put on ServerResponse.prototype.write itself (the response's
+ * write() is then the wrapper), or one put on the response after its first part.
  */
 function rawBodySocket(res: ServerResponse): Socket | undefined {
   const socket = res.socket;
@@ -217,12 +219,20 @@ export class MjpegViewer implements Subscriber, ScheduledWriter {
       this.#dropped++;
       return;
     }
+    const socket = this.#toSocket;
+    if (socket && !socket.writable) {
+      // The client shut its side, so Node ended ours (it keeps no half-open HTTP connection):
+      // the stream is over and its 'close' is coming. res.write() would have held the part;
+      // a socket written after its end reports an error to the app's 'clientError' listeners.
+      this.close();
+      return;
+    }
     this.#sent++;
     this.#meter.record();
     this.#inFlight = true;
     // One write per part: the part is a single buffer shared with every other viewer.
-    if (this.#toSocket) {
-      this.#toSocket.write(part, this.#flushed);
+    if (socket) {
+      socket.write(part, this.#flushed);
       return;
     }
     this.#res.write(part, this.#flushed);
