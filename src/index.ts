@@ -9,6 +9,7 @@ export type { StreamServerOptions, StreamServerEvents, ListenAddress } from './s
 
 export { stream, LiveStream, mjpeg, snapshot, status, metrics } from './live-stream.js';
 export type { LiveStreamOptions, LiveStreamEvents, NodeHandler } from './live-stream.js';
+export { mergedMetrics } from './merged-metrics.js';
 export { forFastify } from './adapters/fastify.js';
 export type { FastifyRequestLike, FastifyReplyLike } from './adapters/fastify.js';
 

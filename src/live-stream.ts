@@ -50,6 +50,11 @@ export interface LiveStreamOptions extends OpenSourceOptions {
    */
   readonly processMetrics?: boolean;
   /**
+   * Constant labels on every camcast_* series (and the process_* ones of `metrics`), e.g.
+   * `{ camera: 'front' }`, to tell streams apart on one page (mergedMetrics()). Default none.
+   */
+  readonly metricsLabels?: Readonly<Record<string, string>>;
+  /**
    * The reverse proxies whose X-Forwarded-For to believe for a viewer's address (ViewerInfo,
    * status): addresses, CIDR subnets or 'loopback', 'linklocal', 'uniquelocal', as a list or
    * comma-separated. Default: nobody, so the address is the socket's peer and cannot be spoofed.
@@ -67,6 +72,18 @@ export const captureFromListen = Symbol('captureFromListen');
 
 /** The options StreamServer passes, with its own flag. */
 export type ServerLiveStreamOptions = LiveStreamOptions & { readonly [captureFromListen]?: boolean };
+
+/**
+ * What mergedMetrics() reads of a stream besides its registry, under a symbol kept out of
+ * index.ts (as captureFromListen) so that it is no public member.
+ */
+export const mergeView = Symbol('mergeView');
+
+export interface MergeView {
+  readonly closed: boolean;
+  readonly labels: Readonly<Record<string, string>>;
+  readonly logger: Logger;
+}
 
 export type LiveStreamEvents = {
   frame: [frame: Frame];
@@ -94,6 +111,7 @@ export class LiveStream extends TypedEmitter<LiveStreamEvents> {
   readonly #metricsPage: Registry;
   readonly #snapshotTimeoutMs: number;
   readonly #logger: Logger;
+  readonly #metricsLabels: Readonly<Record<string, string>>;
   readonly #startedAt = Date.now();
   readonly #version = packageVersion();
   #snapshots = 0;
@@ -108,6 +126,8 @@ export class LiveStream extends TypedEmitter<LiveStreamEvents> {
     this.source = typeof source === 'string' ? openSource(source, options).source : source;
     this.#snapshotTimeoutMs = snapshotTimeoutMs;
     this.#logger = logger;
+    // A copy: the caller's object may change later, the labels of a series must not.
+    this.#metricsLabels = Object.freeze({ ...options.metricsLabels });
     this.broadcaster = new Broadcaster(this.source, { idleTimeoutMs, stallTimeoutMs: options.stallTimeoutMs, restartDelaysMs: options.restartDelaysMs, logger });
     this.broadcaster.on('frame', (frame) => this.emit('frame', frame));
     this.broadcaster.on('state', (state, error) => {
@@ -135,8 +155,11 @@ export class LiveStream extends TypedEmitter<LiveStreamEvents> {
       totals: () => this.#endpoint.totals(),
       snapshots: () => this.#snapshots,
       version: this.#version,
+      labels: this.#metricsLabels,
     });
     this.#metricsPage = options.processMetrics ? Registry.merge([this.#metrics.registry, processMetrics()]) : this.#metrics.registry;
+    // A merged registry has no default labels of its own; here the process_* series get them too.
+    this.#metricsPage.setDefaultLabels({ ...this.#metricsLabels });
     if (idleTimeoutMs <= 0 && !(options as ServerLiveStreamOptions)[captureFromListen]) this.broadcaster.startCapture();
   }
 
@@ -175,6 +198,10 @@ export class LiveStream extends TypedEmitter<LiveStreamEvents> {
   /** This capture's metrics (camcast_* only), to merge into an app's own (`Registry.merge`). */
   get metricsRegistry(): Registry {
     return this.#metrics.registry;
+  }
+
+  [mergeView](): MergeView {
+    return { closed: this.#closing !== undefined, labels: this.#metricsLabels, logger: this.#logger };
   }
 
   /**

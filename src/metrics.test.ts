@@ -4,8 +4,10 @@ import net from 'node:net';
 import { describe, test, type TestContext } from 'node:test';
 import { Registry } from 'prom-client';
 import sharp from 'sharp';
+import { isCamcastError } from './errors.js';
 import { processMetrics } from './http/metrics.js';
-import { stream } from './live-stream.js';
+import { stream, type LiveStream, type NodeHandler } from './live-stream.js';
+import { mergedMetrics } from './merged-metrics.js';
 import { push } from './sources/push.js';
 import { createServer, type StreamServerOptions } from './stream-server.js';
 import { delay, FakeSource, until } from './testing/fake-source.js';
@@ -188,5 +190,159 @@ describe('GET /metrics', () => {
     assert.equal(head.body.length, 0);
     assert.ok(Number(head.headers['content-length']) > 0);
     assert.equal((await fetchBuffer(`${url}metrics`, 'POST')).status, 405);
+  });
+});
+
+/** Serves `handler` on 127.0.0.1 and returns its URL. */
+async function serve(t: TestContext, handler: NodeHandler): Promise<string> {
+  const server = http.createServer(handler);
+  t.after(() => server.close());
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  return `http://127.0.0.1:${(server.address() as net.AddressInfo).port}/`;
+}
+
+/** The metric names of a page, one per `# TYPE` line, repeats kept. */
+const typedNames = (text: string) => [...text.matchAll(/^# TYPE (\S+) /gm)].map((m) => m[1]!);
+
+const refusedWith = (message: RegExp) => (e: unknown) => isCamcastError(e, 'BAD_OPTION') && message.test(e.message) && !e.message.includes('\n');
+
+describe('metricsLabels', () => {
+  test('createServer({ metricsLabels }) puts the labels on every series of /metrics, process_* included', async (t) => {
+    const { url } = await start(t, { source: push(), metricsLabels: { camera: 'front', site: 'lab' } });
+    const samples = [...(await scrape(url)).keys()];
+    const plain = stream(push());
+    t.after(() => plain.close());
+    const families = new Set(typedNames(await plain.metricsRegistry.metrics()));
+    assert.ok(families.size >= 15, `${families.size} camcast_* families`);
+    for (const family of families) assert.ok(samples.some((key) => key.startsWith(`${family}{`)), `${family} is on the page`);
+    assert.ok(samples.some((key) => key.startsWith('process_cpu_seconds_total')));
+    for (const key of samples) assert.match(key, /\{(?:.*,)?camera="front",site="lab"\}$/, key);
+    assert.ok(samples.includes('camcast_source_state{state="stopped",camera="front",site="lab"}'));
+  });
+
+  test("stream({ metricsLabels }) labels cam.metricsRegistry and cam.metrics; the caller's object changing later changes nothing", async (t) => {
+    const labels: Record<string, string> = { camera: 'back' };
+    const cam = stream(push(), { metricsLabels: labels });
+    t.after(() => cam.close());
+    labels.camera = 'changed';
+    const json = await cam.metricsRegistry.getMetricsAsJSON();
+    const values = json.filter((m) => m.name.startsWith('camcast_')).flatMap((m) => m.values);
+    assert.ok(values.length >= 20);
+    for (const value of values) assert.equal(value.labels.camera, 'back');
+    const page = parseExposition((await fetchBuffer(await serve(t, cam.metrics))).body.toString());
+    for (const key of page.keys()) assert.match(key, /camera="back"\}$/, key);
+  });
+
+  test('stream() and createServer() refuse bad metricsLabels with one BAD_OPTION line, before the source starts', async () => {
+    const cases: [unknown, RegExp][] = [
+      ['camera=front', /^metricsLabels must be an object of label names to strings, e\.g\. \{ camera: 'front' \} \(got 'camera=front'\)$/],
+      [null, /^metricsLabels must be an object .*\(got null\)$/],
+      [['camera'], /^metricsLabels must be an object .*\(got an array\)$/],
+      [new Map([['camera', 'front']]), /^metricsLabels must be an object .*\(got an object\)$/],
+      [{ 'my-camera': 'front' }, /^metricsLabels: 'my-camera' is no Prometheus label name: use letters, digits and _, .* e\.g\. \{ camera: 'front' \}$/],
+      [{ '1camera': 'front' }, /^metricsLabels: '1camera' is no Prometheus label name/],
+      [{ __x: 'front' }, /^metricsLabels: '__x' is no Prometheus label name: .*__ \(reserved\)/],
+      [{ camera: 1 }, /^metricsLabels\.camera must be a non-empty string, e\.g\. \{ camera: 'front' \} \(got 1\)$/],
+      [{ camera: '' }, /^metricsLabels\.camera must be a non-empty string.*\(got ''\)$/],
+    ];
+    // Every label camcast's own metrics use, read from a registry rather than from a list.
+    const plain = stream(push());
+    const used = new Set((await plain.metricsRegistry.getMetricsAsJSON()).flatMap((m) => m.values.flatMap((v) => Object.keys(v.labels))));
+    await plain.close();
+    assert.deepEqual([...used].sort(), ['source_kind', 'state', 'version']);
+    for (const name of used) cases.push([{ camera: 'front', [name]: 'x' }, new RegExp(`^metricsLabels: '${name}' is a label of camcast's own metrics \\(version, source_kind, state\\): pick another name, e\\.g\\. \\{ camera: 'front' \\}$`)]);
+
+    const source = new FakeSource();
+    for (const [metricsLabels, message] of cases) {
+      const options = { idleTimeoutMs: 0, metricsLabels } as never;
+      assert.throws(() => stream(source, options), refusedWith(message), `stream: ${String(metricsLabels)}`);
+      assert.throws(() => createServer({ source, ...(options as object) }), refusedWith(message), `createServer: ${String(metricsLabels)}`);
+    }
+    assert.equal(source.starts, 0, 'the source never started');
+    // And it was not taken: a good value uses it.
+    const cam = stream(source, { idleTimeoutMs: 0, metricsLabels: { camera: 'front' } });
+    await until(() => source.running, 'the source to start');
+    await cam.close();
+  });
+});
+
+describe('mergedMetrics()', () => {
+  /** A stream that captures from creation, with `frames` frames delivered. */
+  async function camera(t: TestContext, frames: number, metricsLabels?: Record<string, string>) {
+    const source = new FakeSource();
+    const cam = stream(source, { idleTimeoutMs: 0, metricsLabels });
+    t.after(() => cam.close());
+    await until(() => source.running, 'the source to start');
+    for (let i = 0; i < frames; i++) source.emit();
+    await until(() => cam.broadcaster.status().frames === frames, `${frames} frames`);
+    return cam;
+  }
+
+  test('serves each family once, with both cameras as separate series whose values are not added up', async (t) => {
+    const front = await camera(t, 3, { camera: 'front' });
+    const back = await camera(t, 1, { camera: 'back' });
+    const url = await serve(t, mergedMetrics([front, back]));
+    const res = await fetchBuffer(url);
+    assert.equal(res.status, 200);
+    assert.equal(res.headers['content-type'], 'text/plain; version=0.0.4; charset=utf-8');
+    const text = res.body.toString();
+
+    const names = typedNames(text);
+    assert.equal(new Set(names).size, names.length, `a # TYPE repeats: ${names.join(' ')}`);
+    const helps = [...text.matchAll(/^# HELP (\S+) /gm)].map((m) => m[1]!);
+    assert.deepEqual(helps, names, 'one HELP per family');
+    assert.deepEqual(new Set(names), new Set(typedNames(await front.metricsRegistry.metrics())), 'every family of a stream');
+
+    const samples = parseExposition(text);
+    assert.equal(samples.get('camcast_source_frames_total{camera="front"}'), 3);
+    assert.equal(samples.get('camcast_source_frames_total{camera="back"}'), 1);
+    assert.equal(samples.get('camcast_source_state{state="live",camera="front"}'), 1);
+    assert.equal(samples.get('camcast_source_state{state="live",camera="back"}'), 1);
+    assert.equal(samples.get('camcast_source_width_pixels{camera="back"}'), 2, 'a gauge is not added up either');
+    assert.ok([...samples.keys()].every((key) => /camera="(front|back)"\}$/.test(key)));
+    assert.equal([...samples.keys()].filter((key) => key.startsWith('camcast_info{')).length, 2);
+
+    const head = await fetchBuffer(url, 'HEAD');
+    assert.equal(head.status, 200);
+    assert.equal(head.body.length, 0);
+    assert.equal(Number(head.headers['content-length']), res.body.length);
+    const post = await fetchBuffer(url, 'POST');
+    assert.equal(post.status, 405);
+    assert.equal(post.headers.allow, 'GET, HEAD');
+  });
+
+  test('answers 503 once one of its streams is closed', async (t) => {
+    const front = await camera(t, 0, { camera: 'front' });
+    const back = await camera(t, 0, { camera: 'back' });
+    const url = await serve(t, mergedMetrics([front, back]));
+    assert.equal((await fetchBuffer(url)).status, 200);
+    await back.close();
+    const closed = await fetchBuffer(url);
+    assert.equal(closed.status, 503);
+    assert.match(closed.body.toString(), /^camcast: a stream of this page was closed/);
+  });
+
+  test('refuses an empty list, a non-stream and streams with the same metricsLabels, with one BAD_OPTION line', async (t) => {
+    const front = stream(push(), { metricsLabels: { camera: 'front', site: 'lab' } });
+    t.after(() => front.close());
+    const same = stream(push(), { metricsLabels: { site: 'lab', camera: 'front' } });
+    t.after(() => same.close());
+    const unlabelled = [stream(push()), stream(push())];
+    t.after(() => Promise.all(unlabelled.map((cam) => cam.close())));
+    const usage = "^mergedMetrics\\(\\) takes a list of streams with different metricsLabels, e\\.g\\. mergedMetrics\\(\\[stream\\(a, \\{ metricsLabels: \\{ camera: 'front' \\} \\}\\), .*\\]\\) ";
+    const cases: [unknown, string][] = [
+      [[], '\\(got an empty list\\)$'],
+      [front, '\\(got no list\\)$'],
+      [[front, new FakeSource()], '\\(item 1 is not the object stream\\(\\) returns\\)$'],
+      [[front, front], '\\(items 0 and 1 both have metricsLabels \\{"camera":"front","site":"lab"\\}, so their values would be added up\\)$'],
+      [[front, same], '\\(items 0 and 1 both have metricsLabels'],
+      [unlabelled, '\\(items 0 and 1 both have metricsLabels unset, so'],
+    ];
+    for (const [streams, message] of cases) {
+      assert.throws(() => mergedMetrics(streams as LiveStream[]), refusedWith(new RegExp(usage + message)), String(message));
+    }
+    // One stream without labels, or streams with different ones, are fine.
+    mergedMetrics([unlabelled[0]!]);
+    mergedMetrics([front, unlabelled[0]!]);
   });
 });

@@ -13,7 +13,14 @@ export interface StreamMetricsInput {
   /** Snapshot requests so far. */
   readonly snapshots: () => number;
   readonly version: string;
+  /** Constant labels on every series, to tell this capture's from another's (metricsLabels). */
+  readonly labels?: Readonly<Record<string, string>>;
 }
+
+const INFO_LABELS = ['version', 'source_kind'] as const;
+const STATE_LABELS = ['state'] as const;
+/** The labels camcast's own metrics use, which a metricsLabels name must not repeat. */
+export const METRIC_LABEL_NAMES: readonly string[] = [...INFO_LABELS, ...STATE_LABELS];
 
 /** Every state, checked by the compiler: a new state cannot be left out of the metric. */
 const STATES = Object.keys({ stopped: 1, starting: 1, live: 1, retrying: 1, ended: 1 } satisfies Record<SourceState, 1>) as SourceState[];
@@ -30,7 +37,8 @@ const STATES = Object.keys({ stopped: 1, starting: 1, live: 1, retrying: 1, ende
 export class StreamMetrics {
   readonly registry = new Registry();
 
-  constructor({ broadcaster, viewerCount, totals, snapshots, version }: StreamMetricsInput) {
+  constructor({ broadcaster, viewerCount, totals, snapshots, version, labels = {} }: StreamMetricsInput) {
+    this.registry.setDefaultLabels({ ...labels });
     const registers = [this.registry];
     const { gauge, counter } = scraped(this.registry);
     const status = oncePerTick(() => broadcaster.status());
@@ -40,7 +48,7 @@ export class StreamMetrics {
     new Gauge({
       name: 'camcast_info',
       help: 'Always 1; the labels say which camcast and which kind of source.',
-      labelNames: ['version', 'source_kind'],
+      labelNames: INFO_LABELS,
       registers,
       collect() {
         this.set({ version, source_kind: kind }, 1);
@@ -49,7 +57,7 @@ export class StreamMetrics {
     new Gauge({
       name: 'camcast_source_state',
       help: "1 for the source's current state, 0 for the others.",
-      labelNames: ['state'],
+      labelNames: STATE_LABELS,
       registers,
       collect() {
         for (const state of STATES) this.set({ state }, state === status().state ? 1 : 0);
