@@ -5,8 +5,7 @@ import { CamcastError, describeError } from './errors.js';
 import type { Frame } from './frame.js';
 import type { ViewerInfo } from './http/mjpeg-viewer.js';
 import { processMetrics, serveMetrics, StreamMetrics } from './http/metrics.js';
-import { pathOf } from './http/request-path.js';
-import { sendError, sendJson, sendText } from './http/responses.js';
+import { answerFailure, refusedMethod, sendError, sendJson } from './http/responses.js';
 import { serveSnapshot } from './http/snapshot.js';
 import { buildStatus } from './http/status.js';
 import { StreamEndpoint } from './http/stream-endpoint.js';
@@ -192,7 +191,7 @@ export class LiveStream extends TypedEmitter<LiveStreamEvents> {
   /** GET: this capture and its viewers in Prometheus' text format, as at /metrics. */
   readonly metrics: NodeHandler = (req, res) =>
     this.#handle(req, res, () => {
-      serveMetrics(req, res, this.#metricsPage).catch((error: unknown) => this.#failed(req, res, error));
+      serveMetrics(req, res, this.#metricsPage).catch((error: unknown) => answerFailure(this.#logger, req, res, error));
     });
 
   /** This capture's metrics (camcast_* only), to merge into an app's own (`Registry.merge`). */
@@ -263,23 +262,12 @@ export class LiveStream extends TypedEmitter<LiveStreamEvents> {
 
   #handle(req: IncomingMessage, res: ServerResponse, serve: () => void): void {
     try {
-      if (req.method !== 'GET' && req.method !== 'HEAD') {
-        sendText(res, 405, `camcast: ${req.method} is not allowed here; use GET`, { Allow: 'GET, HEAD' });
-      } else if (this.#closing) {
-        sendError(res, new CamcastError('CLOSED', 'this stream was closed'));
-      } else {
-        serve();
-      }
+      if (refusedMethod(req, res)) return;
+      if (this.#closing) sendError(res, new CamcastError('CLOSED', 'this stream was closed'));
+      else serve();
     } catch (error) {
-      this.#failed(req, res, error);
+      answerFailure(this.#logger, req, res, error);
     }
-  }
-
-  /** A request that failed inside camcast: logged, and answered if nothing was sent yet. */
-  #failed(req: IncomingMessage, res: ServerResponse, error: unknown): void {
-    this.#logger.error(`${req.method} ${pathOf(req.url)}: ${describeError(error)}`);
-    if (!res.headersSent) sendError(res, error);
-    else res.destroy();
   }
 }
 

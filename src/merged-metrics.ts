@@ -1,8 +1,7 @@
 import { AggregatorRegistry, type PrometheusContentType } from 'prom-client';
-import { CamcastError, describeError } from './errors.js';
+import { CamcastError } from './errors.js';
 import { serveMetrics } from './http/metrics.js';
-import { pathOf } from './http/request-path.js';
-import { sendError, sendText } from './http/responses.js';
+import { answerFailure, refusedMethod, sendError } from './http/responses.js';
 import { LiveStream, mergeView, type NodeHandler } from './live-stream.js';
 
 /**
@@ -18,23 +17,16 @@ import { LiveStream, mergeView, type NodeHandler } from './live-stream.js';
 export function mergedMetrics(streams: readonly LiveStream[]): NodeHandler {
   const list = checkStreams(streams);
   return (req, res) => {
-    if (req.method !== 'GET' && req.method !== 'HEAD') {
-      sendText(res, 405, `camcast: ${req.method} is not allowed here; use GET`, { Allow: 'GET, HEAD' });
-      return;
-    }
+    if (refusedMethod(req, res)) return;
     if (list.some((live) => live[mergeView]().closed)) {
       sendError(res, new CamcastError('CLOSED', 'a stream of this page was closed'));
       return;
     }
+    // The first stream's logger speaks for the page: one failure, logged once.
     void (async () => {
       const merged = AggregatorRegistry.aggregate<PrometheusContentType>(await Promise.all(list.map((live) => live.metricsRegistry.getMetricsAsJSON())));
       await serveMetrics(req, res, merged);
-    })().catch((error: unknown) => {
-      // The first stream's logger speaks for the page: one failure, logged once.
-      list[0]![mergeView]().logger.error(`${req.method} ${pathOf(req.url)}: ${describeError(error)}`);
-      if (!res.headersSent) sendError(res, error);
-      else res.destroy();
-    });
+    })().catch((error: unknown) => answerFailure(list[0]![mergeView]().logger, req, res, error));
   };
 }
 

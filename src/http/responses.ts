@@ -1,6 +1,8 @@
-import type { ServerResponse } from 'node:http';
+import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { ErrorCode } from '../errors.js';
 import { CamcastError, describeError } from '../errors.js';
+import type { Logger } from '../logger.js';
+import { pathOf } from './request-path.js';
 
 /** The one place that maps error codes to HTTP statuses. */
 const STATUS_BY_CODE: Partial<Record<ErrorCode, number>> = {
@@ -47,6 +49,20 @@ export function sendJson(res: ServerResponse, value: unknown, status = 200): voi
     ...NO_CACHE_HEADERS,
   });
   res.end(res.req.method === 'HEAD' ? undefined : body);
+}
+
+/** For handlers that only read: 405 to anything but GET and HEAD. True when it answered. */
+export function refusedMethod(req: IncomingMessage, res: ServerResponse): boolean {
+  if (req.method === 'GET' || req.method === 'HEAD') return false;
+  sendText(res, 405, `camcast: ${req.method} is not allowed here; use GET`, { Allow: 'GET, HEAD' });
+  return true;
+}
+
+/** A request that failed inside camcast: logged, and answered if nothing was sent yet. */
+export function answerFailure(logger: Logger, req: IncomingMessage, res: ServerResponse, error: unknown): void {
+  logger.error(`${req.method} ${pathOf(req.url)}: ${describeError(error)}`);
+  if (!res.headersSent) sendError(res, error);
+  else res.destroy();
 }
 
 /** A failure as its HTTP status and a one-line body; a 503 says when to ask again (1 s unless told). */
