@@ -37,8 +37,9 @@ Streams a camera, a video file, an IP camera or a test pattern as MJPEG over HTT
 
 Source
   --source SPEC        auto (default: /dev/video0 if present, else the test pattern),
-                       test, a camera (/dev/video0 or its index 0), a video file,
-                       or a URL (rtsp://, rtsps://, http://, https://)
+                       test, a camera (/dev/video0 or its index 0), picam (a
+                       Raspberry Pi camera module; picam:1 for the second one),
+                       a video file, or a URL (rtsp://, rtsps://, http://, https://)
   --size WxH           picture size wherever camcast encodes (e.g. 1280x720)
   --fps N              frames per second, 1-120 (test pattern default 30)
   --quality N          JPEG quality, 1-100 (default 80)

@@ -59,7 +59,8 @@ async function main(argv: readonly string[]): Promise<number> {
   // bad source is one line.
   let ffmpegLine: string | undefined;
   let ffmpegWarning: string | undefined;
-  if (source.kind !== 'test' && source.kind !== 'push') {
+  // A Pi camera module's own program encodes its MJPEG; its check() says when that is missing.
+  if (source.kind !== 'test' && source.kind !== 'push' && source.kind !== 'picamera') {
     try {
       const ffmpeg = await resolveFfmpeg({ env: process.env });
       ffmpegLine = `ffmpeg: ${ffmpeg.path} (from ${ffmpeg.origin})`;

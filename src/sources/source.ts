@@ -1,6 +1,6 @@
 import type { FrameInput } from '../frame.js';
 
-export type SourceKind = 'test' | 'camera' | 'file' | 'url' | 'push';
+export type SourceKind = 'test' | 'camera' | 'picamera' | 'file' | 'url' | 'push';
 
 /** Where a running source delivers. Calls are synchronous and must never throw back. */
 export interface FrameSink {
