@@ -60,6 +60,7 @@ export function camera(options: CameraOptions): Source {
 class CameraSource implements Source {
   readonly kind = 'camera' as const;
   readonly description: string;
+  readonly frameIntervalMs: number | undefined;
   readonly #device: string;
   readonly #options: CameraOptions;
   readonly #logger: Logger;
@@ -77,6 +78,7 @@ class CameraSource implements Source {
     this.#options = options;
     this.#logger = options.logger ?? silentLogger;
     this.description = `${this.#device} (camera)`;
+    this.frameIntervalMs = options.fps === undefined ? undefined : 1000 / options.fps;
     const { startTimeoutMs, stallTimeoutMs } = options;
     this.#feed = new FfmpegFeed({ label: this.description, startTimeoutMs, stallTimeoutMs });
   }

@@ -98,6 +98,7 @@ export function piCamera(options: PiCameraOptions = {}): Source {
 class PiCameraSource implements Source {
   readonly kind = 'picamera' as const;
   readonly description: string;
+  readonly frameIntervalMs: number | undefined;
   readonly #options: PiCameraOptions;
   readonly #logger: Logger;
   readonly #index: number;
@@ -111,6 +112,7 @@ class PiCameraSource implements Source {
     this.#index = options.camera ?? 0;
     this.#logger = options.logger ?? silentLogger;
     this.description = `Pi camera ${this.#index}`;
+    this.frameIntervalMs = options.fps === undefined ? undefined : 1000 / options.fps;
   }
 
   /** The program is there and sees this camera: a missing package or cable fails at once, in one line. */

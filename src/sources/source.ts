@@ -25,6 +25,12 @@ export interface Source {
   /** For humans: "/dev/video0 (camera)", "test pattern 640x480 @ 30 fps". */
   readonly description: string;
   /**
+   * How far apart its frames are meant to come (1000 / fps) where it keeps a rate of its own: a
+   * stall is then declared only after twice that, however short the stall timeout (a snapshot
+   * polled every 10 s is not stalled after 5 s).
+   */
+  readonly frameIntervalMs?: number;
+  /**
    * Optional cheap preflight the CLI runs before listening (device exists, file plays, host
    * reachable), so a typo fails at once with one clear line instead of at the first viewer.
    * When `signal` aborts (the user pressed Ctrl-C) it closes what it opened and rejects at once

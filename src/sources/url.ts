@@ -75,6 +75,7 @@ function parseUrl(url: string): URL {
 class UrlSource implements Source {
   readonly kind = 'url' as const;
   readonly description: string;
+  readonly frameIntervalMs: number | undefined;
   readonly #options: UrlOptions;
   readonly #target: URL;
   /** The URL's password as typed and decoded, masked wherever it shows up in what we say. */
@@ -95,6 +96,7 @@ class UrlSource implements Source {
     this.#secrets = urlSecrets(options.url);
     this.#logger = options.logger ?? silentLogger;
     this.description = redactSecrets(options.url);
+    this.frameIntervalMs = options.fps === undefined ? undefined : 1000 / options.fps;
     const { startTimeoutMs, stallTimeoutMs } = options;
     this.#feed = new FfmpegFeed({ label: this.description, startTimeoutMs, stallTimeoutMs });
   }
