@@ -3,6 +3,8 @@ import { describe, test } from 'node:test';
 import { Broadcaster, type BroadcasterOptions } from './broadcaster.js';
 import { isCamcastError } from './errors.js';
 import type { Frame } from './frame.js';
+import sharp from 'sharp';
+import { push } from './sources/push.js';
 import { delay, FakeSource, until } from './testing/fake-source.js';
 
 function setup(t: { after: (fn: () => Promise<void>) => void }, options: ConstructorParameters<typeof Broadcaster>[1] = {}) {
@@ -301,5 +303,47 @@ describe('Broadcaster', () => {
     await until(() => source.running, 'the new owner starts the source');
     await broadcaster.close();
     assert.ok(source.running, 'closing the old owner again leaves the new one capturing');
+  });
+
+  test('nextFrame() with a signal aborted already rejects at once, and after close() leaves no listener behind', async (t) => {
+    const { source, broadcaster } = setup(t);
+    const started = Date.now();
+    await assert.rejects(broadcaster.nextFrame({ timeoutMs: 3000, signal: AbortSignal.abort() }), /the request was aborted/);
+    assert.ok(Date.now() - started < 1000, 'not at the timeout');
+    assert.equal(source.starts, 0);
+    await broadcaster.close();
+    for (let i = 0; i < 3; i++) await assert.rejects(broadcaster.nextFrame(), (e: unknown) => isCamcastError(e, 'CLOSED'));
+    assert.equal(broadcaster.listenerCount('state'), 0);
+  });
+
+  test('nextFrame() rejects with CLOSED when the broadcaster closes, and with SOURCE_ENDED when the source ends', async (t) => {
+    const { source, broadcaster } = setup(t);
+    const ending = broadcaster.nextFrame({ timeoutMs: 3000 });
+    await until(() => source.running, 'start');
+    source.end();
+    await assert.rejects(ending, (e: unknown) => isCamcastError(e, 'SOURCE_ENDED') && e.message === 'fake source has ended');
+    const closing = broadcaster.nextFrame({ timeoutMs: 3000 });
+    await until(() => source.running, 'start again');
+    await broadcaster.close();
+    await assert.rejects(closing, (e: unknown) => isCamcastError(e, 'CLOSED'));
+  });
+
+  test('a push source takes a frame pushed right after the first subscriber; quiet past stallTimeoutMs it shows "no signal" and is live again with the next frame', async (t) => {
+    const source = push();
+    const broadcaster = new Broadcaster(source, { idleTimeoutMs: 50, stallTimeoutMs: 150 });
+    t.after(() => broadcaster.close());
+    const frames: Frame[] = [];
+    broadcaster.subscribe({ frame: (f) => frames.push(f) });
+    const jpeg = await sharp({ create: { width: 40, height: 30, channels: 3, background: '#08f' } }).jpeg().toBuffer();
+    assert.equal(source.push(jpeg), true, 'taken in the same tick');
+    assert.equal(broadcaster.state, 'live');
+    await until(() => broadcaster.state === 'retrying', 'quiet past the stall timeout', 3000);
+    assert.ok(isCamcastError(broadcaster.lastError, 'SOURCE_STALLED'));
+    await until(() => frames.some((f) => f.noSignal), 'a no-signal picture');
+    assert.equal(source.push(jpeg), true, 'still running: a stall stops nothing');
+    assert.equal(broadcaster.state, 'live');
+    assert.equal(broadcaster.lastError, undefined);
+    assert.equal(broadcaster.status().restarts, 0);
+    await until(() => broadcaster.state === 'retrying', 'the stall watch rearmed', 3000);
   });
 });

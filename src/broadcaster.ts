@@ -168,6 +168,11 @@ export class Broadcaster extends TypedEmitter<BroadcasterEvents> {
     return new Promise((resolve, reject) => {
       // 0 or less would fail every call at once, saying "within -0.001 s".
       checkDelay('timeoutMs', timeoutMs, 1);
+      // An 'abort' event never comes for a signal aborted already.
+      if (signal?.aborted) {
+        reject(new CamcastError('NO_FRAME', 'the request was aborted'));
+        return;
+      }
       let settled = false;
       const deadline = Date.now() + timeoutMs;
       const finish = () => {
@@ -192,18 +197,26 @@ export class Broadcaster extends TypedEmitter<BroadcasterEvents> {
         finish();
         reject(new CamcastError('NO_FRAME', 'the request was aborted'));
       };
-      const unsubscribe = this.subscribe({
-        frame: (frame) => {
-          if (settled || frame.noSignal) return;
-          finish();
-          resolve(frame);
-        },
-        end: () => {
-          if (settled) return;
-          finish();
-          reject(new CamcastError('NO_FRAME', `${this.source.description} has ended`));
-        },
-      });
+      let unsubscribe: () => void;
+      try {
+        unsubscribe = this.subscribe({
+          frame: (frame) => {
+            if (settled || frame.noSignal) return;
+            finish();
+            resolve(frame);
+          },
+          end: () => {
+            if (settled) return;
+            finish();
+            reject(this.#closed ? new CamcastError('CLOSED', 'the stream was closed') : new CamcastError('SOURCE_ENDED', `${this.source.description} has ended`));
+          },
+        });
+      } catch (error) {
+        // Closed: nothing was set up but the state listener.
+        this.off('state', onState);
+        reject(error);
+        return;
+      }
       const timer = setTimeout(() => {
         if (settled) return;
         finish();

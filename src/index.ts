@@ -23,6 +23,8 @@ export { push } from './sources/push.js';
 export type { PushOptions, PushSource, PushedFrame } from './sources/push.js';
 export { camera } from './sources/camera.js';
 export type { CameraOptions } from './sources/camera.js';
+export { piCamera } from './sources/pi-camera.js';
+export type { PiCameraOptions } from './sources/pi-camera.js';
 export { file } from './sources/file.js';
 export type { FileOptions } from './sources/file.js';
 export { url } from './sources/url.js';

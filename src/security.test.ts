@@ -2,6 +2,7 @@ import assert from 'node:assert/strict';
 import https from 'node:https';
 import net from 'node:net';
 import { describe, test, type TestContext } from 'node:test';
+import { isCamcastError } from './errors.js';
 import { testPattern } from './sources/test-pattern.js';
 import { createServer, type StreamServerOptions } from './stream-server.js';
 import { fetchBuffer, openMjpeg } from './testing/mjpeg-client.js';
@@ -256,6 +257,17 @@ describe('hostile and broken requests', () => {
     assert.match(reply, /^HTTP\/1\.1 408/);
     const before = viewer.parts.length;
     await viewer.waitForParts(before + 2);
+  });
+
+  test('a requestTimeoutMs below the headers timeout\'s default cuts an unfinished request at its own time; a headersTimeoutMs above it is refused', async (t) => {
+    const { port } = await start(t, { requestTimeoutMs: 600 });
+    // Cut within the 5 s this client waits, so not by the 10 s of the headers timeout's default.
+    const reply = await rawRequest(port, 'GET /api/status HTTP/1.1\r\nHost: x\r\n', { waitMs: 5000 });
+    assert.match(reply, /^HTTP\/1\.1 408/);
+    assert.throws(
+      () => createServer({ source: testPattern(), headersTimeoutMs: 2000, requestTimeoutMs: 1000 }),
+      (e: unknown) => isCamcastError(e, 'BAD_OPTION') && /headersTimeoutMs \(2000\) cannot be longer than requestTimeoutMs \(1000\)/.test(e.message),
+    );
   });
 
   test('oversized headers get 431 and malformed requests 400, and other viewers are untouched', async (t) => {

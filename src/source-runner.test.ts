@@ -241,5 +241,17 @@ describe('SourceRunner', () => {
     await until(() => source.running, 'restart');
     assert.equal(overlap, false);
   });
-});
 
+  test('a source that says its frames come far apart is not stalled between two of them', async (t) => {
+    const source = Object.assign(new FakeSource(), { frameIntervalMs: 200 });
+    const runner = new SourceRunner({ source, onFrame() {}, stallTimeoutMs: 50, restartDelaysMs: [5000] });
+    t.after(() => runner.stop());
+    runner.start();
+    await until(() => source.running, 'start');
+    source.emit();
+    await new Promise((resolve) => setTimeout(resolve, 250));
+    assert.equal(runner.state, 'live', 'past stallTimeoutMs and one interval, not past two');
+    await until(() => runner.state === 'retrying', 'stalled after two intervals', 2000);
+    assert.equal(runner.lastError?.message, 'fake source sent no frame for 0.4 s');
+  });
+});

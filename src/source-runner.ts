@@ -77,7 +77,9 @@ export class SourceRunner {
     this.#onStateChange = onStateChange;
     this.#onEnded = onEnded;
     this.#delays = restartDelaysMs.length > 0 ? restartDelaysMs : DEFAULT_RESTART_DELAYS_MS;
-    this.#stallTimeoutMs = stallTimeoutMs;
+    // A source that means to send a frame only every so often (a snapshot polled every 10 s) is
+    // not stalled between two of them.
+    this.#stallTimeoutMs = stallTimeoutMs > 0 ? Math.max(stallTimeoutMs, 2 * (source.frameIntervalMs ?? 0)) : 0;
     this.#noSignalIntervalMs = noSignalIntervalMs;
     this.#logger = logger;
   }
@@ -118,12 +120,19 @@ export class SourceRunner {
     // The first stop aborts a start under way; the second reaches whatever a start that raced
     // past it managed to open.
     const launching = this.#launching;
-    this.#stopping = (async () => {
+    const stopping = (async () => {
       await this.#stopSource();
       await launching?.catch(() => {});
       await this.#stopSource();
     })();
-    return this.#stopping;
+    this.#stopping = stopping;
+    // Once done, the next start() calls the source's start() at once, in the same tick: a push
+    // source then takes a frame pushed right after its first viewer came.
+    const done = () => {
+      if (this.#stopping === stopping) this.#stopping = undefined;
+    };
+    stopping.then(done, done);
+    return stopping;
   }
 
   async #launch(): Promise<void> {
@@ -135,8 +144,10 @@ export class SourceRunner {
     else this.#setState('starting', undefined);
     // A stop still under way (an ffmpeg taking its time to exit) must finish before the next
     // start, or a camera would be opened twice at once.
-    await this.#stopping?.catch(() => {});
-    if (gen !== this.#generation) return;
+    if (this.#stopping) {
+      await this.#stopping.catch(() => {});
+      if (gen !== this.#generation) return;
+    }
     const sink: FrameSink = {
       frame: (frame) => {
         if (gen === this.#generation) this.#liveFrame(frame);
@@ -194,8 +205,25 @@ export class SourceRunner {
     this.#stallTimer = setTimeout(() => {
       if (gen !== this.#generation) return;
       const seconds = this.#stallTimeoutMs / 1000;
-      this.#fail(gen, new CamcastError('SOURCE_STALLED', `${this.#source.description} sent no frame for ${seconds} s`));
+      const error = new CamcastError('SOURCE_STALLED', `${this.#source.description} sent no frame for ${seconds} s`);
+      if (this.#source.kind === 'push') this.#quiet(gen, error);
+      else this.#fail(gen, error);
     }, this.#stallTimeoutMs);
+  }
+
+  /**
+   * A push source that went quiet: there is nothing to restart (the frames come from the user's
+   * code, which may push again any moment), so it keeps running and takes the next frame at once.
+   * Meanwhile viewers see "no signal"; the next frame makes it live (#liveFrame), and rearms the
+   * stall timer that fired here.
+   */
+  #quiet(gen: number, error: CamcastError): void {
+    this.#errorSince = Date.now();
+    this.#lastError = error;
+    this.#retryAt = undefined;
+    this.#logger.warn(`source ${this.#source.description}: ${error.message}; "no signal" until the next one`);
+    this.#setState('retrying', error);
+    this.#startNoSignal(gen);
   }
 
   #fail(gen: number, error: unknown): void {

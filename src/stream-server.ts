@@ -79,11 +79,13 @@ export class StreamServer extends TypedEmitter<StreamServerEvents> {
     this.#port = port;
     this.#logger = logger;
     this.#options = options;
-    const headersTimeout = options.headersTimeoutMs ?? 10_000;
+    const requestTimeout = options.requestTimeoutMs ?? 30_000;
+    // The headers are part of the request, so they get at most its time (Node refuses more).
+    const headersTimeout = Math.min(options.headersTimeoutMs ?? 10_000, requestTimeout);
     const serverOptions: http.ServerOptions = {
       // Slow or idle request senders (slowloris) are cut; a stream response itself has no limit.
       headersTimeout,
-      requestTimeout: Math.max(options.requestTimeoutMs ?? 30_000, headersTimeout),
+      requestTimeout,
       keepAliveTimeout: 5_000,
       // How often those timeouts are checked (Node's default, 30 s, would let them overrun).
       connectionsCheckingInterval: Math.min(1_000, headersTimeout),
@@ -228,6 +230,9 @@ function checkServerOptions(o: StreamServerOptions): void {
   if (o.tls != null) checkTls(o.tls);
   checkDelay('headersTimeoutMs', o.headersTimeoutMs, 1);
   checkDelay('requestTimeoutMs', o.requestTimeoutMs, 1);
+  if (o.headersTimeoutMs !== undefined && o.requestTimeoutMs !== undefined && o.headersTimeoutMs > o.requestTimeoutMs) {
+    throw new CamcastError('BAD_OPTION', `headersTimeoutMs (${o.headersTimeoutMs}) cannot be longer than requestTimeoutMs (${o.requestTimeoutMs}): the headers are part of the request`);
+  }
 }
 
 /**

@@ -46,6 +46,11 @@ describe('parseCliArgs', () => {
     [['--cors', '*,*'], { cors: ['*'] }],
     [['--token', '-abcdefgh123'], { token: '-abcdefgh123' }],
     [['--token=-abcdefgh123'], { token: '-abcdefgh123' }],
+    [['--loop'], { loop: true }],
+    [['--port', ' 8081 '], { port: 8081 }],
+    // Help wins over a mistake elsewhere on the line.
+    [['--help', '--port', 'abc'], { help: true }],
+    [['--port', '1e3', '-h'], { help: true }],
   ];
   for (const [argv, expected] of good) {
     test(`accepts ${argv.join(' ')}`, () => {
@@ -94,6 +99,14 @@ describe('parseCliArgs', () => {
     [['--token', 'secret+token'], /^--token must be 8 to 256 characters of A-Z a-z 0-9 \. _ ~ - \(e\.g\. from: openssl rand -hex 16\)$/],
     [['--token', 'short'], /^--token must be 8 to 256 characters/],
     [['-q', '-v'], /-q .* and -v .* contradict each other/],
+    [['--loop', '--no-loop'], /^--loop and --no-loop contradict each other; give one of them$/],
+    // Decimal only: Number() would read these as 80 and 1000.
+    [['--port', '0x50'], /^--port must be a whole number from 0 to 65535 \(got '0x50'\)/],
+    [['--port', '1e3'], /^--port must be a whole number/],
+    [['--fps', '.5'], /^--fps must be a number from 1 to 120/],
+    // What --tls-cert "$CERT" gives with the variable unset: never plain HTTP instead.
+    [['--tls-cert', '', '--tls-key', 'key.pem'], /^--tls-cert is empty: give the path of a PEM file/],
+    [['--tls-cert', 'cert.pem', '--tls-key', ' '], /^--tls-key is empty/],
   ];
   for (const [argv, message] of bad) {
     test(`rejects ${argv.join(' ') || '(empty)'} with one BAD_OPTION line`, () => {

@@ -37,13 +37,14 @@ Streams a camera, a video file, an IP camera or a test pattern as MJPEG over HTT
 
 Source
   --source SPEC        auto (default: /dev/video0 if present, else the test pattern),
-                       test, a camera (/dev/video0 or its index 0), a video file,
-                       or a URL (rtsp://, rtsps://, http://, https://)
+                       test, a camera (/dev/video0 or its index 0), picam (a
+                       Raspberry Pi camera module; picam:1 for the second), a
+                       video file, or a URL (rtsp://, rtsps://, http://, https://)
   --size WxH           picture size wherever camcast encodes (e.g. 1280x720)
   --fps N              frames per second, 1-120 (test pattern default 30)
   --quality N          JPEG quality, 1-100 (default 80)
   --no-loop            play a file once, then end the stream (a new viewer
-                       plays it again)
+                       plays it again); --loop, the default, loops it
   --idle-timeout S     stop capturing S seconds after the last viewer leaves;
                        0 keeps capturing (default 10)
   --stall-timeout S    restart a source that sends no frame for S seconds;
@@ -71,7 +72,7 @@ Server
                        --trust-proxy may be given more than once)
 
 Other
-  -q, --quiet          print errors only
+  -q, --quiet          print warnings and errors only
   -v, --verbose        print debug messages
   -h, --help           show this help
   --version            print the version
@@ -116,7 +117,10 @@ export function parseCliArgs(argv: readonly string[]): CliOptions {
   } catch (error) {
     throw new CamcastError('BAD_OPTION', `${firstLine(error)}; see camcast --help`);
   }
-  if (values.quiet && values.verbose) throw new CamcastError('BAD_OPTION', '-q (errors only) and -v (debug messages) contradict each other; give one of them');
+  // Help is what was asked for, even beside a mistake in another flag.
+  if (values.help) return { ...parseCliArgs([]), help: true };
+  if (values.quiet && values.verbose) throw new CamcastError('BAD_OPTION', '-q (warnings and errors only) and -v (debug messages) contradict each other; give one of them');
+  if (values.loop && values['no-loop']) throw new CamcastError('BAD_OPTION', '--loop and --no-loop contradict each other; give one of them');
   const size = values.size === undefined ? undefined : parseSize(values.size);
   return {
     help: values.help ?? false,
@@ -146,7 +150,8 @@ export function parseCliArgs(argv: readonly string[]): CliOptions {
 function parseNumber(flag: string, raw: string | undefined, fallback: number, min: number, max: number, integer = true): number {
   if (raw === undefined) return fallback;
   const value = Number(raw);
-  const ok = raw.trim() !== '' && Number.isFinite(value) && (!integer || Number.isInteger(value)) && value >= min && value <= max;
+  // Decimal only: Number() also reads 0x50 and 1e3, which nobody means by a port or a rate.
+  const ok = /^\s*\d+(\.\d+)?\s*$/.test(raw) && Number.isFinite(value) && (!integer || Number.isInteger(value)) && value >= min && value <= max;
   if (!ok) {
     const what = integer ? 'a whole number' : 'a number';
     throw new CamcastError('BAD_OPTION', `${flag} must be ${what} from ${min} to ${max} (got '${raw}'); see camcast --help`);
@@ -196,6 +201,11 @@ function parseCors(raw: readonly string[]): readonly string[] {
 function parseTls(cert: string | undefined, key: string | undefined): { tlsCert: string | undefined; tlsKey: string | undefined } {
   if ((cert === undefined) !== (key === undefined)) {
     throw new CamcastError('BAD_OPTION', 'HTTPS needs both --tls-cert FILE and --tls-key FILE');
+  }
+  // What --tls-cert "$CERT" gives when the variable is unset: HTTPS was asked for, so never
+  // fall back to plain HTTP.
+  for (const [flag, value] of [['--tls-cert', cert], ['--tls-key', key]] as const) {
+    if (value !== undefined && value.trim() === '') throw new CamcastError('BAD_OPTION', `${flag} is empty: give the path of a PEM file (is the variable that should hold it unset?)`);
   }
   return { tlsCert: cert, tlsKey: key };
 }

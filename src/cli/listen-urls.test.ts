@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import type { NetworkInterfaceInfo } from 'node:os';
 import { describe, test } from 'node:test';
-import { listenUrls } from './listen-urls.js';
+import { isLoopback, listenUrls } from './listen-urls.js';
 
 const nic = (address: string, family: 'IPv4' | 'IPv6', internal = false) => ({ address, family, internal }) as NetworkInterfaceInfo;
 const interfaces = {
@@ -27,4 +27,9 @@ describe('listenUrls()', () => {
     const urls = listenUrls({ host: '192.168.1.20', port: 80, url: 'http://192.168.1.20:80/' }, interfaces);
     assert.deepEqual(urls, { local: 'http://192.168.1.20:80/', network: [] });
   });
+});
+
+test('isLoopback() knows loopback however it is written, and nothing else', () => {
+  for (const host of ['localhost', '127.0.0.1', '127.8.9.10', '::1', '0000:0000:0000:0000:0000:0000:0000:0001', '::ffff:127.0.0.1']) assert.ok(isLoopback(host), host);
+  for (const host of ['0.0.0.0', '::', '192.168.1.20', 'camcast-pi.local', '128.0.0.1']) assert.ok(!isLoopback(host), host);
 });

@@ -1,3 +1,4 @@
+import { BlockList, isIP } from 'node:net';
 import type { NetworkInterfaceInfo } from 'node:os';
 import type { ListenAddress } from '../stream-server.js';
 
@@ -25,4 +26,15 @@ export function listenUrls(address: ListenAddress, interfaces: NodeJS.Dict<Netwo
     .filter((i) => !i.internal && (i.family === 'IPv4' || (anyV6 && !i.address.toLowerCase().startsWith('fe80:'))))
     .map((i) => url(i.address));
   return { local: url(anyV6 ? '::1' : '127.0.0.1'), network: [...new Set(network)] };
+}
+
+const LOOPBACK = new BlockList();
+LOOPBACK.addSubnet('127.0.0.0', 8, 'ipv4');
+LOOPBACK.addAddress('::1', 'ipv6');
+
+/** Loopback however it is written (127.x, ::1 in full, ::ffff:127.0.0.1): no other machine can connect. */
+export function isLoopback(host: string): boolean {
+  if (host === 'localhost') return true;
+  const family = isIP(host);
+  return family !== 0 && LOOPBACK.check(host, family === 4 ? 'ipv4' : 'ipv6');
 }

@@ -4,13 +4,14 @@ import { chmodSync, existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync
 import http from 'node:http';
 import net from 'node:net';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { delimiter, join } from 'node:path';
 import { describe, test, type TestContext } from 'node:test';
 import { fileURLToPath } from 'node:url';
 import { jpegEncoder } from '../raster/encode-jpeg.js';
 import { testPattern } from '../sources/test-pattern.js';
 import { createServer } from '../stream-server.js';
 import { fetchBuffer, openMjpeg } from '../testing/mjpeg-client.js';
+import { fakeRpicam } from '../testing/fake-rpicam.js';
 import { Notifier } from '../testing/notifier.js';
 import { pidsMatching } from '../testing/processes.js';
 import { selfSignedCertificate } from '../testing/self-signed.js';
@@ -295,6 +296,37 @@ describe('camcast CLI', () => {
     await viewer.waitForParts(viewer.parts.length + 3);
     r.kill('SIGTERM');
     assert.equal(await r.exited, 0);
+  });
+
+  test('--source picam streams a Pi camera module through rpicam-vid, without ffmpeg in the startup lines', async (t) => {
+    const dir = mkdtempSync(join(tmpdir(), 'camcast-cli-picam-'));
+    t.after(() => rmSync(dir, { recursive: true, force: true }));
+    const fake = fakeRpicam(dir);
+    const r = run(t, ['--source', 'picam:1', '--size', '640x480', '--port', '0'], { PATH: `${dir}${delimiter}${process.env['PATH']}` });
+    const [, url] = await r.waitFor(/viewer page (http:\/\/127\.0\.0\.1:\d+\/)/);
+    assert.match(r.stderr(), /streaming Pi camera 1 \(chosen with --source\), asked for 640x480/);
+    assert.doesNotMatch(r.stderr(), /ffmpeg:/);
+    const snap = await fetchBuffer(`${url}snapshot.jpg`);
+    assert.equal(snap.status, 200);
+    assert.equal(snap.headers['content-type'], 'image/jpeg');
+    assert.deepEqual(fake.argv().slice(0, 2), ['--camera', '1']);
+    const status = JSON.parse((await fetchBuffer(`${url}api/status`)).body.toString()) as { source: { kind: string } };
+    assert.equal(status.source.kind, 'picamera');
+    r.kill('SIGTERM');
+    assert.equal(await r.exited, 0);
+    assert.deepEqual(pidsMatching(fake.path), [], 'rpicam-vid stopped');
+  });
+
+  test('--source picam without a camera module, or without rpicam-vid, exits 1 with one line saying what to do', async (t) => {
+    const dir = mkdtempSync(join(tmpdir(), 'camcast-cli-picam-'));
+    t.after(() => rmSync(dir, { recursive: true, force: true }));
+    const noModule = run(t, ['--source', 'picam', '--port', '0'], { PATH: dir });
+    assert.equal(await noModule.exited, 1);
+    assertOneLineError(noModule.stderr(), /neither rpicam-vid nor libcamera-vid is installed: on Raspberry Pi OS, sudo apt install rpicam-apps/);
+    fakeRpicam(dir, { list: 'No cameras available!\n' });
+    const noCamera = run(t, ['--source', 'picam', '--port', '0'], { PATH: dir });
+    assert.equal(await noCamera.exited, 1);
+    assertOneLineError(noCamera.stderr(), /rpicam-vid --list-cameras finds no camera module: check its ribbon cable/);
   });
 
   test('listening beyond loopback without --auth or --token prints a warning; with --token it does not', async (t) => {

@@ -10,7 +10,7 @@ import { createServer, type StreamServer } from '../stream-server.js';
 import { packageVersion } from '../version.js';
 import { parseCliArgs, USAGE, type CliOptions } from './args.js';
 import { consoleLogger } from './console-logger.js';
-import { listenUrls } from './listen-urls.js';
+import { isLoopback, listenUrls } from './listen-urls.js';
 
 /** A thin shell: argv -> options -> source -> server -> listen; signals -> close. */
 async function main(argv: readonly string[]): Promise<number> {
@@ -59,7 +59,8 @@ async function main(argv: readonly string[]): Promise<number> {
   // bad source is one line.
   let ffmpegLine: string | undefined;
   let ffmpegWarning: string | undefined;
-  if (source.kind !== 'test' && source.kind !== 'push') {
+  // A Pi camera module's own program encodes its MJPEG; its check() says when that is missing.
+  if (source.kind !== 'test' && source.kind !== 'push' && source.kind !== 'picamera') {
     try {
       const ffmpeg = await resolveFfmpeg({ env: process.env });
       ffmpegLine = `ffmpeg: ${ffmpeg.path} (from ${ffmpeg.origin})`;
@@ -80,7 +81,7 @@ async function main(argv: readonly string[]): Promise<number> {
   if (!options.loop && source.kind !== 'file') logger.warn(`--no-loop applies to video files only: ignored for ${source.description}`);
   if (options.insecure && !/^https:/i.test(options.source)) logger.warn(`--insecure applies to https:// sources only: ignored for ${source.description}`);
   logger.debug(`JPEG encoder for pictures camcast makes: ${jpegEncoder}`);
-  const tls = options.tlsCert && options.tlsKey ? { cert: readPem(options.tlsCert, '--tls-cert'), key: readPem(options.tlsKey, '--tls-key') } : undefined;
+  const tls = options.tlsCert !== undefined && options.tlsKey !== undefined ? { cert: readPem(options.tlsCert, '--tls-cert'), key: readPem(options.tlsKey, '--tls-key') } : undefined;
 
   server = createServer({
     source,
@@ -141,9 +142,6 @@ function readPem(path: string, flag: string): Buffer {
   return pem;
 }
 
-function isLoopback(host: string): boolean {
-  return host === 'localhost' || host === '::1' || host.startsWith('127.');
-}
 
 main(process.argv.slice(2)).then(
   (code) => process.exit(code),

@@ -8,6 +8,7 @@ import type { EncodeOptions } from './encode-options.js';
 import { cameraArgs, listFormatsArgs, parseV4l2Formats, validateEncodeOptions } from './ffmpeg-args.js';
 import { resolveFfmpeg } from './ffmpeg-path.js';
 import { FfmpegFeed } from './ffmpeg-process.js';
+import { piCameraNode } from './pi-camera.js';
 import { shortRun } from './short-run.js';
 import type { FrameSink, Source } from './source.js';
 import { checkOptionsObject } from '../option-checks.js';
@@ -59,6 +60,7 @@ export function camera(options: CameraOptions): Source {
 class CameraSource implements Source {
   readonly kind = 'camera' as const;
   readonly description: string;
+  readonly frameIntervalMs: number | undefined;
   readonly #device: string;
   readonly #options: CameraOptions;
   readonly #logger: Logger;
@@ -76,6 +78,7 @@ class CameraSource implements Source {
     this.#options = options;
     this.#logger = options.logger ?? silentLogger;
     this.description = `${this.#device} (camera)`;
+    this.frameIntervalMs = options.fps === undefined ? undefined : 1000 / options.fps;
     const { startTimeoutMs, stallTimeoutMs } = options;
     this.#feed = new FfmpegFeed({ label: this.description, startTimeoutMs, stallTimeoutMs });
   }
@@ -86,6 +89,13 @@ class CameraSource implements Source {
     await this.#checkDevice();
     signal?.throwIfAborted();
     await this.#checkVideo4Linux();
+    const piNode = piCameraNode(this.#device);
+    if (piNode) {
+      throw new CamcastError(
+        'SOURCE_NOT_FOUND',
+        `${this.#device} is the Raspberry Pi's camera module interface (${piNode}), which gives ffmpeg no picture: use --source picam (piCamera() in code)`,
+      );
+    }
     signal?.throwIfAborted();
     await this.#resolveFfmpeg();
   }

@@ -1,6 +1,9 @@
 import { CamcastError } from '../errors.js';
 import { describeValue } from '../option-checks.js';
 
+/** Where camcast encodes and no quality is asked: the default of libjpeg's cjpeg and of sharp. */
+export const DEFAULT_QUALITY = 80;
+
 /** What a viewer asks of any source camcast encodes: size, rate and JPEG quality. */
 export interface EncodeOptions {
   readonly width?: number;

@@ -3,11 +3,8 @@
  * path or URL with spaces or quotes is one argument and nothing is interpreted). The argv excludes
  * the program itself. Tests pin the exact output per source kind.
  */
-import type { EncodeOptions } from './encode-options.js';
+import { DEFAULT_QUALITY, type EncodeOptions } from './encode-options.js';
 import { unsupportedScheme } from './url-scheme.js';
-
-/** Same default as libjpeg's cjpeg and sharp. */
-export const DEFAULT_QUALITY = 80;
 
 const GLOBAL: readonly string[] = [
   '-hide_banner',

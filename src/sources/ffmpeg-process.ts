@@ -20,6 +20,8 @@ export interface FfmpegProcessOptions {
   readonly onExit?: (error: CamcastError | undefined) => void;
   /** Names the input in messages: "/dev/video0 (camera)". */
   readonly label?: string;
+  /** Names the program in messages: "ffmpeg", or "rpicam-vid" for a Pi camera. */
+  readonly program?: string;
   readonly startTimeoutMs?: number;
   /** No frame for this long after the first one: stop it and report SOURCE_STALLED. 0 disables. */
   readonly stallTimeoutMs?: number;
@@ -84,6 +86,7 @@ export class FfmpegProcess {
     onFrame,
     onExit,
     label = 'ffmpeg',
+    program = 'ffmpeg',
     startTimeoutMs = 10_000,
     stallTimeoutMs = 10_000,
     stopGraceMs = 2_000,
@@ -91,7 +94,7 @@ export class FfmpegProcess {
     env = process.env,
     pdeathsig = true,
   }: FfmpegProcessOptions) {
-    this.#options = { ffmpegPath, args, onFrame, onExit, label, startTimeoutMs, stallTimeoutMs, stopGraceMs, env, pdeathsig };
+    this.#options = { ffmpegPath, args, onFrame, onExit, label, program, startTimeoutMs, stallTimeoutMs, stopGraceMs, env, pdeathsig };
     this.#splitter = new JpegSplitter({ maxFrameBytes });
   }
 
@@ -158,7 +161,7 @@ export class FfmpegProcess {
     child.stdout?.on('error', () => {});
     child.stderr?.on('error', () => {});
     this.#startTimer = setTimeout(() => {
-      this.#reason ??= { code: 'SOURCE_START_FAILED', what: `no frame from ffmpeg within ${startTimeoutMs / 1000} s` };
+      this.#reason ??= { code: 'SOURCE_START_FAILED', what: `no frame from ${this.#options.program} within ${startTimeoutMs / 1000} s` };
       this.#terminate();
     }, startTimeoutMs);
     return started;
@@ -205,7 +208,7 @@ export class FfmpegProcess {
     const { stallTimeoutMs } = this.#options;
     if (stallTimeoutMs <= 0) return;
     this.#stallTimer = setTimeout(() => {
-      this.#reason ??= { code: 'SOURCE_STALLED', what: `no frame from ffmpeg for ${stallTimeoutMs / 1000} s; stopped it` };
+      this.#reason ??= { code: 'SOURCE_STALLED', what: `no frame from ${this.#options.program} for ${stallTimeoutMs / 1000} s; stopped it` };
       this.#terminate();
     }, stallTimeoutMs);
   }
@@ -227,11 +230,11 @@ export class FfmpegProcess {
     const how = signal ? `was killed by ${signal}` : `exited with code ${code}`;
     const reason = this.#reason ? this.#error(this.#reason.code, this.#reason.what) : undefined;
     if (previous === 'starting') {
-      this.#settleStart?.reject(reason ?? this.#error('SOURCE_START_FAILED', `ffmpeg ${how} before the first frame`));
+      this.#settleStart?.reject(reason ?? this.#error('SOURCE_START_FAILED', `${this.#options.program} ${how} before the first frame`));
     } else if (previous === 'stopping') {
       this.#settleStart?.reject(this.#stoppedBeforeFirstFrame()); // no-op once start resolved
     } else if (previous === 'running') {
-      this.#options.onExit?.(reason ?? (code === 0 ? undefined : this.#error('SOURCE_FAILED', `ffmpeg ${how}`)));
+      this.#options.onExit?.(reason ?? (code === 0 ? undefined : this.#error('SOURCE_FAILED', `${this.#options.program} ${how}`)));
     }
   }
 
@@ -273,6 +276,8 @@ function inputsOf(args: readonly string[]): string[] {
 
 export interface FfmpegFeedOptions {
   readonly label: string;
+  /** The program run, as messages name it (default "ffmpeg"). */
+  readonly program?: string;
   readonly startTimeoutMs?: number;
   /** 0 (the default) leaves stall detection to the SourceRunner, which has the user's setting. */
   readonly stallTimeoutMs?: number;
@@ -315,7 +320,7 @@ export class FfmpegFeed {
         if (this.#process === ffmpeg) this.#process = undefined;
         if (error) sink.failed(error);
         else if (endOfInput === 'ended') sink.ended();
-        else sink.failed(new CamcastError('SOURCE_FAILED', `${this.#options.label}: the input ended (ffmpeg exited with code 0)`));
+        else sink.failed(new CamcastError('SOURCE_FAILED', `${this.#options.label}: the input ended (${this.#options.program ?? 'ffmpeg'} exited with code 0)`));
       },
     });
     this.#process = ffmpeg;

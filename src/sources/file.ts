@@ -39,6 +39,7 @@ export function file(options: FileOptions): Source {
 class FileSource implements Source {
   readonly kind = 'file' as const;
   readonly description: string;
+  readonly frameIntervalMs: number | undefined;
   readonly #path: string;
   readonly #options: FileOptions;
   readonly #logger: Logger;
@@ -53,6 +54,7 @@ class FileSource implements Source {
     this.#options = options;
     this.#logger = options.logger ?? silentLogger;
     this.description = `${this.#path} (file${options.loop === false ? '' : ', looping'})`;
+    this.frameIntervalMs = options.fps === undefined ? undefined : 1000 / options.fps;
     const { startTimeoutMs, stallTimeoutMs } = options;
     this.#feed = new FfmpegFeed({ label: this.description, startTimeoutMs, stallTimeoutMs, endOfInput: options.loop === false ? 'ended' : 'failed' });
   }

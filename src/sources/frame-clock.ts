@@ -7,11 +7,14 @@ export class FrameClock {
   readonly #intervalMs: number;
   readonly #tick: () => void;
   #timer: NodeJS.Timeout | undefined;
+  readonly #immediate: boolean;
   #next = 0;
 
-  constructor(fps: number, tick: () => void) {
+  /** `immediate`: the first tick comes at start(), not one interval after it. */
+  constructor(fps: number, tick: () => void, { immediate = false }: { immediate?: boolean } = {}) {
     this.#intervalMs = 1000 / fps;
     this.#tick = tick;
+    this.#immediate = immediate;
   }
 
   get running(): boolean {
@@ -22,6 +25,7 @@ export class FrameClock {
     if (this.#timer) return;
     this.#next = performance.now();
     this.#schedule();
+    if (this.#immediate) this.#tick();
   }
 
   stop(): void {

@@ -5,6 +5,7 @@ import { checkText, describeValue } from '../option-checks.js';
 import { camera } from './camera.js';
 import { validateEncodeOptions, type EncodeOptions } from './encode-options.js';
 import { file } from './file.js';
+import { piCamera, piCameraNode } from './pi-camera.js';
 import { testPattern } from './test-pattern.js';
 import type { Source } from './source.js';
 import { checkOptionsObject } from '../option-checks.js';
@@ -23,6 +24,8 @@ export interface OpenSourceOptions extends EncodeOptions {
   readonly logger?: Logger;
   /** Where `auto` looks for a camera (tests point it elsewhere). */
   readonly defaultCamera?: string;
+  /** Where `auto` reads what kind of camera that is (tests point it elsewhere). */
+  readonly sysDir?: string;
 }
 
 export interface OpenedSource {
@@ -42,6 +45,8 @@ const KINDS: ReadonlyArray<{ readonly test: (spec: string) => boolean; readonly 
     test: (spec) => spec === 'auto',
     open: (_spec, options) => {
       const device = options.defaultCamera ?? '/dev/video0';
+      const piNode = existsSync(device) ? piCameraNode(device, { sysDir: options.sysDir }) : undefined;
+      if (piNode) return { source: piCamera(options), reason: `a Pi camera module found (${device} is ${piNode})` };
       if (existsSync(device)) return { source: camera({ ...options, device }), reason: `camera found at ${device}` };
       return { source: testPattern(options), reason: `no camera at ${device}` };
     },
@@ -49,6 +54,10 @@ const KINDS: ReadonlyArray<{ readonly test: (spec: string) => boolean; readonly 
   {
     test: (spec) => spec === 'test' || spec === 'testsrc' || spec === 'pattern',
     open: (_spec, options) => ({ source: testPattern(options), reason: 'chosen with --source' }),
+  },
+  {
+    test: (spec) => /^picam(:\d+)?$/i.test(spec),
+    open: (spec, options) => ({ source: piCamera({ ...options, camera: Number(spec.split(':')[1] ?? 0) }), reason: 'chosen with --source' }),
   },
   {
     test: (spec) => /^\d+$/.test(spec) || /^\/dev\/video\d+$/.test(spec),
@@ -77,7 +86,7 @@ const KINDS: ReadonlyArray<{ readonly test: (spec: string) => boolean; readonly 
   },
 ];
 
-/** Turns a --source value (auto, test, 0, /dev/video0, a URL or a file path) into a Source. */
+/** Turns a --source value (auto, test, 0, /dev/video0, picam, a URL or a file path) into a Source. */
 export function openSource(spec: string, options: OpenSourceOptions = {}): OpenedSource {
   if (typeof spec !== 'string') {
     throw new CamcastError('BAD_OPTION', `the source spec must be a string: auto, test, a camera, a file or a URL (got ${String(spec)})`);
@@ -102,4 +111,5 @@ export function checkOpenSourceOptions(options: OpenSourceOptions): void {
     throw new CamcastError('BAD_OPTION', `insecure must be true or false (got ${describeValue(options.insecure)})`);
   }
   if (options.defaultCamera !== undefined) checkText('defaultCamera', options.defaultCamera, "'/dev/video0'");
+  if (options.sysDir !== undefined) checkText('sysDir', options.sysDir, "'/sys/class/video4linux'");
 }

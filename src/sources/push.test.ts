@@ -3,7 +3,7 @@ import { describe, test } from 'node:test';
 import sharp from 'sharp';
 import { isCamcastError } from '../errors.js';
 import type { FrameInput } from '../frame.js';
-import { until } from '../testing/fake-source.js';
+import { delay, until } from '../testing/fake-source.js';
 import { push } from './push.js';
 
 function collector() {
@@ -161,5 +161,38 @@ describe('push()', () => {
     await source.start(collector().sink);
     await source.stop();
     assert.equal(source.push(gray(1)), false);
+  });
+
+  test('a raw frame still encoding when a newer JPEG went out is dropped, never published after it', async (t) => {
+    const source = push();
+    t.after(() => source.stop());
+    const { frames, sink } = collector();
+    await source.start(sink);
+    const jpeg = await sharp({ create: { width: 40, height: 30, channels: 3, background: '#08f' } }).jpeg().toBuffer();
+    source.push(gray(10, 640, 480)); // encodes
+    source.push(gray(20, 640, 480)); // waits
+    source.push(jpeg); // the newest: out at once
+    await delay(300);
+    assert.deepEqual(frames.map((f) => f.width), [40], 'only the JPEG: the raw frames are older');
+    assert.equal(source.dropped, 2);
+    source.push(gray(30, 64, 48));
+    await until(() => frames.length === 2, 'a raw frame pushed after the JPEG');
+    assert.equal(frames[1]!.width, 64);
+  });
+
+  test('a JPEG padded after its end marker is taken up to the marker, and a bare ArrayBuffer is refused with a hint', async (t) => {
+    const source = push();
+    t.after(() => source.stop());
+    const { frames, sink } = collector();
+    await source.start(sink);
+    const jpeg = await sharp({ create: { width: 40, height: 30, channels: 3, background: '#08f' } }).jpeg().toBuffer();
+    assert.equal(source.push(Buffer.concat([jpeg, Buffer.alloc(16)])), true);
+    assert.deepEqual(frames[0]!.jpeg, jpeg);
+    assert.throws(() => source.push(jpeg.subarray(0, jpeg.length - 100)), /not a complete JPEG/);
+    assert.throws(() => source.push(new ArrayBuffer(10) as never), /got an ArrayBuffer: wrap it, new Uint8Array\(buffer\)/);
+  });
+
+  test('push() refuses a logger without the four levels', () => {
+    assert.throws(() => push({ logger: {} as never }), (e: unknown) => isCamcastError(e, 'BAD_OPTION') && /logger must have debug, info, warn and error/.test(e.message));
   });
 });

@@ -3,8 +3,8 @@ import { preciseNow } from '../frame.js';
 import type { Logger } from '../logger.js';
 import { silentLogger } from '../logger.js';
 import { encodeJpeg, type RawImage } from '../raster/encode-jpeg.js';
-import { validateEncodeOptions } from './encode-options.js';
-import { describeValue } from '../option-checks.js';
+import { DEFAULT_QUALITY, validateEncodeOptions } from './encode-options.js';
+import { checkLogger, describeValue } from '../option-checks.js';
 import { checkJpeg } from './jpeg-info.js';
 import type { FrameSink, Source } from './source.js';
 import { checkOptionsObject } from '../option-checks.js';
@@ -36,6 +36,7 @@ export interface PushSource extends Source {
 export function push(options: PushOptions = {}): PushSource {
   checkOptionsObject('push', options, '{ quality: 85 }');
   validateEncodeOptions({ quality: options.quality });
+  checkLogger(options.logger);
   return new PushSourceImpl(options);
 }
 
@@ -46,11 +47,15 @@ class PushSourceImpl implements PushSource {
   readonly #logger: Logger;
   #sink: FrameSink | undefined;
   #encoding: Promise<void> | undefined;
-  #waiting: { image: RawImage; capturedAt: number } | undefined;
+  #waiting: { image: RawImage; capturedAt: number; order: number } | undefined;
+  /** Counts the frames push() accepted: a raw frame still encoding when a newer JPEG went out is stale. */
+  #pushed = 0;
+  /** The order of the newest frame handed to the sink. */
+  #published = 0;
   #dropped = 0;
   #spare: Buffer[] = [];
 
-  constructor({ quality = 80, logger = silentLogger }: PushOptions) {
+  constructor({ quality = DEFAULT_QUALITY, logger = silentLogger }: PushOptions) {
     this.#quality = quality;
     this.#logger = logger;
   }
@@ -75,13 +80,15 @@ class PushSourceImpl implements PushSource {
     if (frame instanceof Uint8Array) {
       // Not copied: the frame's one buffer is what every viewer is sent, so a Uint8Array (from
       // fetch(), a file, a socket) is only viewed as a Buffer.
-      const jpeg = Buffer.isBuffer(frame) ? frame : Buffer.from(frame.buffer, frame.byteOffset, frame.byteLength);
+      const whole = Buffer.isBuffer(frame) ? frame : Buffer.from(frame.buffer, frame.byteOffset, frame.byteLength);
+      const jpeg = withoutTrailer(whole);
       const size = checkJpeg(jpeg);
       if (typeof size === 'string') {
         const raw = jpeg[0] === 0xff && jpeg[1] === 0xd8 ? '' : '; raw pixels go in { data, width, height, channels }';
         throw new CamcastError('BAD_FRAME', `push(): the ${jpeg.length}-byte frame is not a complete JPEG: ${size}${raw}`);
       }
       if (!this.#sink) return false;
+      this.#published = ++this.#pushed;
       this.#sink.frame({ jpeg, capturedAt, ...size });
       return true;
     }
@@ -94,11 +101,12 @@ class PushSourceImpl implements PushSource {
     const data = replaced && replaced.image.data.length === frame.data.length ? (replaced.image.data as Buffer) : this.#buffer(frame.data.length);
     data.set(frame.data);
     const image: RawImage = { data, width: frame.width, height: frame.height, channels: frame.channels };
+    const order = ++this.#pushed;
     if (this.#encoding) {
       if (this.#waiting) this.#dropped++;
-      this.#waiting = { image, capturedAt };
+      this.#waiting = { image, capturedAt, order };
     } else {
-      this.#encode(image, capturedAt);
+      this.#encode(image, capturedAt, order);
     }
     return true;
   }
@@ -112,12 +120,19 @@ class PushSourceImpl implements PushSource {
     if (this.#spare.length < 2) this.#spare.push(buffer);
   }
 
-  #encode(image: RawImage, capturedAt: number): void {
+  #encode(image: RawImage, capturedAt: number, order: number): void {
     const sink = this.#sink;
     this.#encoding = encodeJpeg(image, this.#quality)
       .then(
         (jpeg) => {
-          if (sink && this.#sink === sink) sink.frame({ jpeg, capturedAt, width: image.width, height: image.height });
+          if (!sink || this.#sink !== sink) return;
+          // A JPEG pushed after this frame went out while it was encoding: the newest frame wins.
+          if (order < this.#published) {
+            this.#dropped++;
+            return;
+          }
+          this.#published = order;
+          sink.frame({ jpeg, capturedAt, width: image.width, height: image.height });
         },
         (error: unknown) => this.#logger.error(`could not encode a pushed frame: ${describeError(error)}`),
       )
@@ -126,18 +141,36 @@ class PushSourceImpl implements PushSource {
         this.#recycle(image.data as Buffer);
         const next = this.#waiting;
         this.#waiting = undefined;
-        if (next && this.#sink) this.#encode(next.image, next.capturedAt);
+        if (!next || !this.#sink) return;
+        if (next.order < this.#published) {
+          this.#dropped++;
+          this.#recycle(next.image.data as Buffer);
+          return;
+        }
+        this.#encode(next.image, next.capturedAt, next.order);
       });
   }
 }
+
+/**
+ * The JPEG up to its last end marker (a view, no copy). Some cameras and phones pad a JPEG after
+ * its end, which decoders ignore; sent on as they are, those bytes would travel to every viewer.
+ */
+function withoutTrailer(jpeg: Buffer): Buffer {
+  if (jpeg.length < 4 || (jpeg[jpeg.length - 2] === 0xff && jpeg[jpeg.length - 1] === 0xd9)) return jpeg;
+  const end = jpeg.lastIndexOf(END_OF_IMAGE);
+  return end > 2 ? jpeg.subarray(0, end + 2) : jpeg;
+}
+
+const END_OF_IMAGE = Buffer.from([0xff, 0xd9]);
 
 /** libjpeg-turbo's JPEG_MAX_DIMENSION: a larger frame would fail later, in the encoder, unseen. */
 const MAX_JPEG_SIDE = 65500;
 
 function checkRaw(frame: RawImage): void {
   // Callers in plain JavaScript get here with anything: say what push() takes, not a TypeError.
-  if (typeof frame !== 'object' || frame === null) {
-    const got = typeof frame === 'string' ? 'a string' : String(frame);
+  if (typeof frame !== 'object' || frame === null || frame instanceof ArrayBuffer) {
+    const got = typeof frame === 'string' ? 'a string' : frame instanceof ArrayBuffer ? 'an ArrayBuffer: wrap it, new Uint8Array(buffer)' : String(frame);
     throw new CamcastError('BAD_FRAME', `push() needs a complete JPEG Buffer (FF D8 ... FF D9) or raw pixels { data, width, height, channels }, got ${got}`);
   }
   // Each check names what failed and what was given: "data.length = width * height * channels"

@@ -20,6 +20,10 @@ const rows: Array<[string, string, string]> = [
     'a nonsense://a:***@c d, then RTSPS://u:***@w/ and http://x:***@z'],
   ['secret query values', 'http://cam/snap.cgi?usr=admin&pwd=s3cret&res=1 and https://h/x?token=abc#f',
     'http://cam/snap.cgi?usr=admin&pwd=***&res=1 and https://h/x?token=***#f'],
+  ['the parameters of cheap cameras and services', 'http://cam/videostream.cgi?loginuse=admin&loginpas=S1&x=1 /a?psw=S2 /b?auth=S3 /c?access-token=S4 /d?pw=S5',
+    'http://cam/videostream.cgi?loginuse=admin&loginpas=***&x=1 /a?psw=*** /b?auth=*** /c?access-token=*** /d?pw=***'],
+  ['a secret value up to the ":" that ends it, the message\'s own', 'cannot reach http://h:1/x?token=abc: connect ECONNREFUSED, nor /y?key=a:b:c',
+    'cannot reach http://h:1/x?token=***: connect ECONNREFUSED, nor /y?key=***'],
   ['prose about passwords stays', 'the password was rejected: check password=, token=', 'the password was rejected: check password=, token='],
 ];
 

@@ -12,9 +12,12 @@ const USERINFO = /([a-z][a-z0-9+.-]*:\/\/[^\s:/?#@]*):(\S*)/gi;
 
 /**
  * Query parameters IP cameras and services put secrets in (`snapshot.cgi?user=admin&pwd=...`,
- * `?token=`). Only after `?`, `&` or `;` and before `=`, so prose such as "password rejected" stays.
+ * `videostream.cgi?loginuse=admin&loginpas=...`, `?token=`). Only after `?`, `&` or `;` and
+ * before `=`, so prose such as "password rejected" stays. The value ends before a ":" that ends
+ * a word, which is the message's own ("...?token=x: connect ECONNREFUSED").
  */
-const SECRET_PARAMS = /([?&;](?:password|passwd|pwd|pass|token|access_token|auth_token|api_key|apikey|key|secret|signature|sig)=)[^&#;\s"'<>]+/gi;
+const SECRET_PARAMS =
+  /([?&;](?:password|passwd|passwort|pwd|pass|pw|psw|passcode|loginpas|loginpass|token|access_token|access-token|auth|auth_token|authkey|api_key|apikey|key|secret|signature|sig)=)(?:[^&#;:\s"'<>]|:(?!\s|$))+/gi;
 
 /** Shorter known secrets are not replaced on their own: "pw" would mangle ordinary words. */
 const MIN_KNOWN_SECRET = 4;

@@ -1,6 +1,6 @@
 import type { FrameInput } from '../frame.js';
 
-export type SourceKind = 'test' | 'camera' | 'file' | 'url' | 'push';
+export type SourceKind = 'test' | 'camera' | 'picamera' | 'file' | 'url' | 'push';
 
 /** Where a running source delivers. Calls are synchronous and must never throw back. */
 export interface FrameSink {
@@ -24,6 +24,12 @@ export interface Source {
   readonly kind: SourceKind;
   /** For humans: "/dev/video0 (camera)", "test pattern 640x480 @ 30 fps". */
   readonly description: string;
+  /**
+   * How far apart its frames are meant to come (1000 / fps) where it keeps a rate of its own: a
+   * stall is then declared only after twice that, however short the stall timeout (a snapshot
+   * polled every 10 s is not stalled after 5 s).
+   */
+  readonly frameIntervalMs?: number;
   /**
    * Optional cheap preflight the CLI runs before listening (device exists, file plays, host
    * reachable), so a typo fails at once with one clear line instead of at the first viewer.

@@ -27,4 +27,17 @@ describe('testPattern()', () => {
       assert.throws(() => testPattern(bad), (e: unknown) => isCamcastError(e, 'BAD_OPTION'));
     });
   }
+
+  test('at a slow rate the first frame comes at once, and the interval is told for stall detection', async (t) => {
+    const source = testPattern({ width: 64, height: 48, fps: 0.1 });
+    t.after(() => source.stop());
+    assert.equal(source.frameIntervalMs, 10_000);
+    const frames: FrameInput[] = [];
+    await source.start({ frame: (f) => frames.push(f), failed() {}, ended() {} });
+    await until(() => frames.length === 1, 'the first frame, long before 10 s', 3000);
+  });
+
+  test('testPattern() refuses a logger without the four levels', () => {
+    assert.throws(() => testPattern({ logger: {} as never }), (e: unknown) => isCamcastError(e, 'BAD_OPTION') && /logger must have/.test(e.message));
+  });
 });

@@ -6,7 +6,7 @@ import { TestCard } from '../raster/test-card.js';
 import { validateEncodeOptions, type EncodeOptions } from './encode-options.js';
 import { FrameClock } from './frame-clock.js';
 import type { FrameSink, Source } from './source.js';
-import { checkOptionsObject } from '../option-checks.js';
+import { checkLogger, checkOptionsObject } from '../option-checks.js';
 
 export interface TestPatternOptions extends EncodeOptions {
   readonly logger?: Logger;
@@ -19,12 +19,14 @@ export interface TestPatternOptions extends EncodeOptions {
 export function testPattern(options: TestPatternOptions = {}): Source {
   checkOptionsObject('testPattern', options, '{ width: 640, height: 480, fps: 30 }');
   validateEncodeOptions(options);
+  checkLogger(options.logger);
   return new TestPatternSource(options);
 }
 
 class TestPatternSource implements Source {
   readonly kind = 'test' as const;
   readonly description: string;
+  readonly frameIntervalMs: number;
   readonly #width: number;
   readonly #height: number;
   readonly #fps: number;
@@ -44,13 +46,15 @@ class TestPatternSource implements Source {
     this.#quality = quality;
     this.#logger = logger;
     this.description = `test pattern ${width}x${height} @ ${fps} fps`;
+    this.frameIntervalMs = 1000 / fps;
   }
 
   async start(sink: FrameSink): Promise<void> {
     if (this.#clock) return;
     this.#sink = sink;
     this.#card ??= new TestCard(this.#width, this.#height, this.#fps);
-    this.#clock = new FrameClock(this.#fps, () => this.#tick());
+    // The first picture at once: at a slow rate (fps 0.1) a viewer would wait a whole interval.
+    this.#clock = new FrameClock(this.#fps, () => this.#tick(), { immediate: true });
     this.#clock.start();
   }
 

@@ -183,7 +183,7 @@ test('url().start() rejects SOURCE_START_FAILED when no frame comes in time or t
 
 test('url().start() rejects with the HTTP status; check() calls a 404 SOURCE_NOT_FOUND', async (t) => {
   const { base } = await serve(t, (req, res) => {
-    res.writeHead(req.url === '/private' ? 401 : 404).end('no');
+    res.writeHead(req.url === '/private' ? 401 : req.url === '/forbidden' ? 403 : 404).end('no');
   });
   const missing = url({ url: `${base}/missing`, ffmpegPath: NO_FFMPEG });
   t.after(() => missing.stop());
@@ -192,8 +192,16 @@ test('url().start() rejects with the HTTP status; check() calls a 404 SOURCE_NOT
   );
   await assert.rejects(missing.check!(), (err: unknown) => isCamcastError(err, 'SOURCE_NOT_FOUND'));
   await assert.rejects(url({ url: `${base}/private` }).check!(), (err: unknown) =>
-    isCamcastError(err, 'SOURCE_START_FAILED') && /401 Unauthorized: put the credentials in the URL/.test(err.message),
+    isCamcastError(err, 'SOURCE_START_FAILED') && /401 Unauthorized: it wants a user name and password; put them in the URL, as user:password@ before the host$/.test(err.message),
   );
+  // Credentials given and refused: the hint says to check them, not to add them.
+  const withCredentials = `${base.replace('://', '://admin:wrong-pass@')}/private`;
+  await assert.rejects(url({ url: withCredentials }).check!(), (err: unknown) => {
+    assert.ok(isCamcastError(err, 'SOURCE_START_FAILED'));
+    assert.match(err.message, /^http:\/\/admin:\*\*\*@127\.0\.0\.1:\d+\/private answered HTTP 401 Unauthorized: it refused the user name and password in the URL; check them$/);
+    return true;
+  });
+  await assert.rejects(url({ url: withCredentials.replace('/private', '/forbidden') }).check!(), /403 Forbidden: it refuses this user access to that path; check the path and the account's rights/);
 });
 
 test('url().start() polls a still-image URL (image/jpeg) at the asked rate, one request at a time', async (t) => {

@@ -75,6 +75,7 @@ function parseUrl(url: string): URL {
 class UrlSource implements Source {
   readonly kind = 'url' as const;
   readonly description: string;
+  readonly frameIntervalMs: number | undefined;
   readonly #options: UrlOptions;
   readonly #target: URL;
   /** The URL's password as typed and decoded, masked wherever it shows up in what we say. */
@@ -95,6 +96,7 @@ class UrlSource implements Source {
     this.#secrets = urlSecrets(options.url);
     this.#logger = options.logger ?? silentLogger;
     this.description = redactSecrets(options.url);
+    this.frameIntervalMs = options.fps === undefined ? undefined : 1000 / options.fps;
     const { startTimeoutMs, stallTimeoutMs } = options;
     this.#feed = new FfmpegFeed({ label: this.description, startTimeoutMs, stallTimeoutMs });
   }
@@ -305,8 +307,15 @@ class UrlSource implements Source {
       const location = response.headers.location;
       return { code: 'SOURCE_START_FAILED', message: `${said}; redirects are not followed: use the final URL${location ? ` ${redactSecrets(location)}` : ''}` };
     }
-    if (status === 401 || status === 403) {
-      return { code: 'SOURCE_START_FAILED', message: `${said}: put the credentials in the URL (http://user:password@host/...)` };
+    // The hint names no URL: written out, "scheme://user:password@" would be masked like a real one.
+    if (status === 401 && target.username !== '') {
+      return { code: 'SOURCE_START_FAILED', message: `${said}: it refused the user name and password in the URL; check them` };
+    }
+    if (status === 401) {
+      return { code: 'SOURCE_START_FAILED', message: `${said}: it wants a user name and password; put them in the URL, as user:password@ before the host` };
+    }
+    if (status === 403) {
+      return { code: 'SOURCE_START_FAILED', message: `${said}: it refuses this ${target.username === '' ? 'client' : 'user'} access to that path; check the path and the account's rights in the camera's settings` };
     }
     if (status === 404 || status === 410) {
       return { code: 'SOURCE_NOT_FOUND', message: `${said}: check the path (the camera's manual or web page gives its MJPEG stream or snapshot URL)` };
