@@ -26,12 +26,12 @@ class FakeViewer implements QueuedViewer {
 }
 
 function watchOf(viewers: FakeViewer[], queues: Map<string, number>) {
-  const reads: Array<ReadonlySet<number>> = [];
+  const reads: Array<[ReadonlySet<number>, ReadonlySet<string>]> = [];
   const watch = new SendQueueWatch(() => viewers, {
     everyMs: 1000,
     maxQueueBytes: 256_000,
-    read: async (ports) => {
-      reads.push(ports);
+    read: async (ports, tables) => {
+      reads.push([ports, tables]);
       return queues as SendQueues;
     },
   });
@@ -46,7 +46,8 @@ test('SendQueueWatch leaves a viewer that keeps up alone, and holds back one who
   set(fast, 20_000);
   set(slow, 300_000);
   await watch.check();
-  assert.deepEqual([...reads[0]!], [8080], 'the queues of the server port are read');
+  assert.deepEqual([...reads[0]![0]], [8080], 'the queues of the server port are read');
+  assert.deepEqual([...reads[0]![1]], ['tcp6'], 'from the table of its sockets (IPv4 peers of a dual-stack socket)');
   assert.deepEqual(fast.limits, []);
   assert.deepEqual(slow.limits, [0]);
 });

@@ -1,4 +1,4 @@
-import { connectionKey, readSendQueues, type SendQueues } from './send-queue.js';
+import { connectionKey, procTable, readSendQueues, type ProcTable, type SendQueues } from './send-queue.js';
 
 /** What SendQueueWatch needs of a viewer (an MjpegViewer). */
 export interface QueuedViewer {
@@ -17,7 +17,7 @@ export interface SendQueueWatchOptions {
   /** A viewer whose kernel queue holds more than this (or two parts, if more) is held back. */
   readonly maxQueueBytes?: number;
   /** Replaceable for tests; undefined when the queues cannot be read at all. */
-  readonly read?: (localPorts: ReadonlySet<number>) => Promise<SendQueues | undefined>;
+  readonly read?: (localPorts: ReadonlySet<number>, tables: ReadonlySet<ProcTable>) => Promise<SendQueues | undefined>;
 }
 
 interface Seen {
@@ -52,7 +52,7 @@ export class SendQueueWatch {
   readonly #viewers: () => Iterable<QueuedViewer>;
   readonly #everyMs: number;
   readonly #maxQueueBytes: number;
-  readonly #read: (localPorts: ReadonlySet<number>) => Promise<SendQueues | undefined>;
+  readonly #read: (localPorts: ReadonlySet<number>, tables: ReadonlySet<ProcTable>) => Promise<SendQueues | undefined>;
   readonly #seen = new WeakMap<QueuedViewer, Seen>();
   #timer: NodeJS.Timeout | undefined;
   #reading = false;
@@ -83,9 +83,10 @@ export class SendQueueWatch {
     this.#reading = true;
     try {
       const viewers = [...this.#viewers()];
-      const ports = new Set(viewers.flatMap((v) => v.connection()?.localPort ?? []));
-      if (ports.size === 0) return;
-      const queues = await this.#read(ports);
+      const connections = viewers.flatMap((v) => v.connection() ?? []);
+      if (connections.length === 0) return;
+      const ports = new Set(connections.map((c) => c.localPort));
+      const queues = await this.#read(ports, new Set(connections.map((c) => procTable(c.remoteAddress))));
       if (!queues) {
         this.#unavailable = true;
         this.stop();

@@ -22,7 +22,7 @@ export type SendQueues = ReadonlyMap<string, number>;
  * port). Node gives the peer of an IPv6 socket in IPv6 form (::ffff:127.0.0.1 for an IPv4 one).
  */
 export function connectionKey(remoteAddress: string, remotePort: number, localPort: number): string {
-  return `${procAddress(remoteAddress, remoteAddress.includes(':'))}:${hex4(remotePort)}|${hex4(localPort)}`;
+  return `${procAddress(remoteAddress, procTable(remoteAddress) === 'tcp6')}:${hex4(remotePort)}|${hex4(localPort)}`;
 }
 
 function hex4(port: number): string {
@@ -81,12 +81,20 @@ export function parseProcNetTcp(text: string, localPorts: ReadonlySet<number>): 
   return queues;
 }
 
+/** Which of /proc/net's tables hold a connection: tcp6 for a socket of an IPv6 (or dual-stack) server. */
+export type ProcTable = 'tcp' | 'tcp6';
+
+export function procTable(remoteAddress: string): ProcTable {
+  return remoteAddress.includes(':') ? 'tcp6' : 'tcp';
+}
+
 /**
- * Reads the send queues of connections to `localPorts`; undefined where /proc/net/tcp cannot be
+ * Reads the send queues of connections to `localPorts` from `tables` (the kernel writes out
+ * every socket of a table, so the one not needed is not read); undefined where they cannot be
  * read (not Linux, or a sandbox without /proc), where nothing can be done.
  */
-export async function readSendQueues(localPorts: ReadonlySet<number>, procDir = '/proc/net'): Promise<SendQueues | undefined> {
-  const texts = await Promise.all(['tcp', 'tcp6'].map((name) => readFile(`${procDir}/${name}`, 'latin1').catch(() => undefined)));
+export async function readSendQueues(localPorts: ReadonlySet<number>, tables: Iterable<ProcTable> = ['tcp', 'tcp6'], procDir = '/proc/net'): Promise<SendQueues | undefined> {
+  const texts = await Promise.all([...tables].map((name) => readFile(`${procDir}/${name}`, 'latin1').catch(() => undefined)));
   if (texts.every((text) => text === undefined)) return undefined;
   const queues = new Map<string, number>();
   for (const text of texts) {
