@@ -296,6 +296,7 @@ describe('hostile and broken requests', () => {
     assert.match(stream, /^HTTP\/1\.1 200 [\s\S]*Content-Type: multipart\/x-mixed-replace[\s\S]*Content-Type: image\/jpeg/);
     const connect = await rawRequest(port, 'CONNECT 127.0.0.1:80 HTTP/1.1\r\nHost: 127.0.0.1:80\r\n\r\n');
     assert.match(connect, /^HTTP\/1\.1 405 /, 'CONNECT is still answered, not dropped');
+    assert.match(connect, /\r\nAllow: GET, HEAD, OPTIONS\r\n/, 'a 405 names the methods there are');
   });
 
   test('random paths, methods, headers and query strings only ever get 4xx (bounded fuzz)', async (t) => {
@@ -322,5 +323,16 @@ describe('hostile and broken requests', () => {
     assert.ok((statuses.get(0) ?? 0) === 0, 'every request got an answer');
     const res = await fetchBuffer(`${url}api/status`);
     assert.equal(res.status, 200, 'still serving after the fuzz');
+  });
+
+  test('a path with its letters percent-escaped is the same path; an escaped slash or @ is not decoded', async (t) => {
+    const { url } = await start(t);
+    const status = await fetchBuffer(`${url}api/st%61tus`);
+    assert.equal(status.status, 200);
+    assert.match(String(status.headers['content-type']), /^application\/json/);
+    const head = await fetchBuffer(`${url}%73tream.mjpg`, 'HEAD');
+    assert.equal(head.status, 200);
+    assert.match(String(head.headers['content-type']), /^multipart\/x-mixed-replace/);
+    assert.equal((await fetchBuffer(`${url}api%2Fstatus`)).status, 404);
   });
 });

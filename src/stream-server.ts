@@ -113,7 +113,8 @@ export class StreamServer extends TypedEmitter<StreamServerEvents> {
     // CONNECT bypasses the request handler; without this listener Node would drop the socket
     // without any answer. No 'upgrade' listener, on purpose: with none, Node serves a request
     // that offers an upgrade (curl --http2 sends "Upgrade: h2c") as the plain request it also is.
-    this.#http.on('connect', (_req: http.IncomingMessage, socket: Socket) => socket.end(plainResponse('405 Method Not Allowed')));
+    // A 405 names the methods there are (RFC 9110, 15.5.6).
+    this.#http.on('connect', (_req: http.IncomingMessage, socket: Socket) => socket.end(plainResponse('405 Method Not Allowed', 'Allow: GET, HEAD, OPTIONS\r\n')));
     this.#http.on('tlsClientError', (error: NodeJS.ErrnoException, socket: Socket) => answerPlainHttpOnTls(error, socket));
     this.#http.on('clientError', (error: NodeJS.ErrnoException, socket: Socket) => {
       // Malformed or oversized requests get a plain 4xx and only their own socket is closed.
@@ -275,8 +276,8 @@ function answerPlainHttpOnTls(error: NodeJS.ErrnoException, socket: Socket): voi
   });
 }
 
-function plainResponse(status: string): string {
-  return `HTTP/1.1 ${status}\r\nConnection: close\r\nContent-Length: 0\r\n\r\n`;
+function plainResponse(status: string, headers = ''): string {
+  return `HTTP/1.1 ${status}\r\n${headers}Connection: close\r\nContent-Length: 0\r\n\r\n`;
 }
 
 function createHttpsServer(

@@ -1,3 +1,4 @@
+import { EventEmitter } from 'node:events';
 import assert from 'node:assert/strict';
 import http, { ServerResponse } from 'node:http';
 import net, { type AddressInfo } from 'node:net';
@@ -10,7 +11,7 @@ import { openMjpeg, type MjpegClient } from '../testing/mjpeg-client.js';
 import { WriteScheduler, type ScheduledWriter } from './write-scheduler.js';
 
 /** Just enough of a ServerResponse: records each write and holds its callback. */
-class FakeResponse {
+class FakeResponse extends EventEmitter {
   readonly writes: { chunk: Buffer; done: (error?: Error | null) => void }[] = [];
   socket: { bytesWritten: number } | null = null;
   writableLength = 0;
@@ -241,6 +242,50 @@ describe('MjpegViewer', () => {
     // A destroyed socket drops what it still buffered from its count.
     res.socket.bytesWritten = 20_000;
     assert.equal(v.info().bytesSent, 50_000);
+  });
+
+  test('a stream queued behind another request on its connection counts its bytes from when it gets the socket', () => {
+    const res = new FakeResponse();
+    const v = new MjpegViewer(res as unknown as ServerResponse, new MultipartEncoder(), { id: 1 });
+    const socket = { bytesWritten: 3000 };
+    res.socket = socket;
+    res.emit('socket', socket);
+    socket.bytesWritten = 53_000;
+    assert.equal(v.info().bytesSent, 50_000);
+  });
+
+  test('limitSending(0) holds the newest frame back, a budget lets whole parts through, and undefined lifts it', () => {
+    const { res, viewer: v } = viewer(new MultipartEncoder());
+    v.limitSending(0);
+    v.frame(frame(1));
+    assert.equal(res.writes.length, 0, 'held back');
+    v.frame(frame(2));
+    assert.deepEqual([v.heldBack, v.info().framesDropped, v.info().framePending], [2, 1, true]);
+    const partBytes = new MultipartEncoder().part(frame(2))!.length;
+    v.limitSending(partBytes + 10);
+    assert.equal(res.writes.length, 1, 'the newest frame goes once a part fits');
+    assert.equal(seqOf(res.writes[0]!.chunk), '2');
+    assert.equal(v.partBytes, partBytes);
+    res.writes[0]!.done();
+    v.frame(frame(3));
+    assert.equal(res.writes.length, 1, '10 bytes left: no room for another part');
+    v.limitSending(undefined);
+    assert.equal(res.writes.length, 2);
+    assert.equal(seqOf(res.writes[1]!.chunk), '3');
+  });
+
+  test('waitingMs() counts a viewer held back while its queue does not drain, and drained() restarts the count', () => {
+    const { res, viewer: v } = viewer(new MultipartEncoder());
+    v.limitSending(0);
+    assert.equal(v.waitingMs(1000), 0, 'nothing waits yet');
+    v.frame(frame(1));
+    assert.equal(v.waitingMs(1000), 0);
+    assert.equal(v.waitingMs(31_000), 30_000, 'held, its queue not going down');
+    v.drained(20_000);
+    assert.equal(v.waitingMs(31_000), 11_000, 'still reading, however slowly');
+    v.limitSending(undefined);
+    res.writes[0]!.done();
+    assert.equal(v.waitingMs(40_000), 0, 'sent, nothing in flight');
   });
 });
 

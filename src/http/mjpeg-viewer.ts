@@ -74,10 +74,13 @@ export class MjpegViewer implements Subscriber, ScheduledWriter {
    */
   readonly #remoteAddress: string | undefined;
   readonly #res: ServerResponse;
-  /** Kept for its byte count: a response lets go of its socket once it ends. */
-  readonly #socket: Socket | null;
+  /**
+   * Kept for its byte count: a response lets go of its socket once it ends. A response queued
+   * behind another on the same connection (pipelining) gets it later.
+   */
+  #socket: Socket | null;
   /** The socket's count when this stream began: a kept-alive connection may have served a page before. */
-  readonly #bytesBefore: number;
+  #bytesBefore: number;
   /** The most bytesSent ever reported: a destroyed socket forgets what it had buffered. */
   #bytesSeen = 0;
   readonly #encoder: PartEncoder;
@@ -89,6 +92,12 @@ export class MjpegViewer implements Subscriber, ScheduledWriter {
   /** A newer frame that came while #pending waited for its turn in the scheduler. */
   #behind: Frame | undefined;
   #inFlight = false;
+  /** Bytes it may still hand its socket (see limitSending()); undefined: no limit. */
+  #allowance: number | undefined;
+  #heldBack = 0;
+  /** When SendQueueWatch last saw its kernel queue go down (performance.now()). */
+  #drainedAt = 0;
+  #lastPartBytes = 0;
   /** What waitingMs() last saw in flight (#sent then) and since when: no clock read per write. */
   #waitSeen = { sent: -1, at: 0 };
   #queued = false;
@@ -107,6 +116,13 @@ export class MjpegViewer implements Subscriber, ScheduledWriter {
     this.#scheduler = scheduler;
     this.#socket = res.socket;
     this.#bytesBefore = res.socket?.bytesWritten ?? 0;
+    // Emitted before the response's own bytes are flushed to it.
+    if (!res.socket) {
+      res.once('socket', (socket: Socket) => {
+        this.#socket = socket;
+        this.#bytesBefore = socket.bytesWritten;
+      });
+    }
     this.#remoteAddress = remoteAddress;
     this.id = id;
     this.client = client;
@@ -140,6 +156,12 @@ export class MjpegViewer implements Subscriber, ScheduledWriter {
       if (behind) this.#replacePending(behind);
       return;
     }
+    if (this.#allowance !== undefined && (this.#encoder.part(frame)?.length ?? 0) > this.#allowance) {
+      // Its kernel queue is long enough: the newest frame waits for limitSending() to allow it.
+      this.#heldBack++;
+      if (behind) this.#replacePending(behind);
+      return;
+    }
     this.#pending = behind;
     this.#write(frame);
     // Behind the viewers already queued for it, as if it had just come.
@@ -153,6 +175,33 @@ export class MjpegViewer implements Subscriber, ScheduledWriter {
     this.#res.end(this.#encoder.ending);
   }
 
+  /**
+   * Lets the viewer hand its socket at most `bytes` more (whole parts; 0 holds it back), or lifts
+   * the limit (undefined). For SendQueueWatch, which sees what the kernel holds for the viewer:
+   * meanwhile the newest frame waits, replacing older ones, as for a socket that takes nothing.
+   */
+  limitSending(bytes: number | undefined): void {
+    this.#allowance = bytes;
+    if (this.#pending && !this.#inFlight && !this.#queued && !this.#closed && (bytes === undefined || bytes > 0)) this.#enqueue();
+  }
+
+  /** Frames limitSending() has held back so far. */
+  get heldBack(): number {
+    return this.#heldBack;
+  }
+
+  /** The size of the last part written, 0 before the first. */
+  get partBytes(): number {
+    return this.#lastPartBytes;
+  }
+
+  /** Where its connection goes, for SendQueueWatch; undefined until it has one, or once it is gone. */
+  connection(): { readonly remoteAddress: string; readonly remotePort: number; readonly localPort: number } | undefined {
+    const socket = this.#socket;
+    if (!socket || socket.destroyed || !socket.remoteAddress || !socket.remotePort || !socket.localPort) return undefined;
+    return { remoteAddress: socket.remoteAddress, remotePort: socket.remotePort, localPort: socket.localPort };
+  }
+
   /** Forgets any pending frame; the response itself is owned by the HTTP layer. */
   close(): void {
     this.#closed = true;
@@ -161,13 +210,24 @@ export class MjpegViewer implements Subscriber, ScheduledWriter {
   }
 
   /**
-   * How long the part in flight has been seen waiting for the kernel to take it, by the calls
-   * of this method (a sweep's); 0 with none in flight. It errs short by at most one sweep.
+   * How long its socket has been seen taking nothing, by the calls of this method (a sweep's):
+   * a part in flight that the kernel has not taken, or a viewer held back by limitSending(0)
+   * whose kernel queue has not drained since (see drained()); 0 otherwise. It errs short by at
+   * most one sweep.
    */
   waitingMs(now: number): number {
-    if (!this.#inFlight) return 0;
+    const held = this.#allowance === 0 && this.#pending !== undefined;
+    if (!this.#inFlight && !held) {
+      this.#waitSeen = { sent: -1, at: 0 };
+      return 0;
+    }
     if (this.#waitSeen.sent !== this.#sent) this.#waitSeen = { sent: this.#sent, at: now };
-    return now - this.#waitSeen.at;
+    return now - Math.max(this.#waitSeen.at, this.#drainedAt);
+  }
+
+  /** Its kernel send queue went down (SendQueueWatch saw it): a viewer held back is still reading. */
+  drained(now = performance.now()): void {
+    this.#drainedAt = now;
   }
 
   info(): ViewerInfo {
@@ -185,7 +245,11 @@ export class MjpegViewer implements Subscriber, ScheduledWriter {
     };
   }
 
-  /** Read on demand (a status or a scrape), never per write; it never goes down, as a counter must not. */
+  /** Read on demand (a status, a scrape, a send-queue check), never per write; it never goes down, as a counter must not. */
+  bytesSent(): number {
+    return this.#bytesSent();
+  }
+
   #bytesSent(): number {
     const now = (this.#socket?.bytesWritten ?? this.#bytesBefore) - this.#bytesBefore;
     this.#bytesSeen = Math.max(this.#bytesSeen, now);
@@ -230,6 +294,8 @@ export class MjpegViewer implements Subscriber, ScheduledWriter {
     this.#sent++;
     this.#meter.record();
     this.#inFlight = true;
+    this.#lastPartBytes = part.length;
+    if (this.#allowance !== undefined) this.#allowance -= part.length;
     // One write per part: the part is a single buffer shared with every other viewer.
     if (socket) {
       socket.write(part, this.#flushed);

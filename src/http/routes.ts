@@ -191,7 +191,8 @@ function requestUrl(raw: string | undefined): URL | undefined {
   const target = raw ?? '/';
   try {
     const url = target.startsWith('/') ? new URL(`http://camcast.invalid${target}`) : new URL(target, 'http://camcast.invalid');
-    url.pathname = url.pathname.replace(/\/{2,}/g, '/');
+    // Percent-escaped letters, digits and -._~ are the same path (RFC 3986, 6.2.2.2): /%73tream.mjpg.
+    url.pathname = url.pathname.replace(/\/{2,}/g, '/').replace(/%(2[dD]|2[eE]|3\d|[46][1-9a-fA-F]|[57][0-9aA]|5[fF]|7[eE])/g, (escape) => String.fromCharCode(parseInt(escape.slice(1), 16)));
     return url;
   } catch {
     return undefined;

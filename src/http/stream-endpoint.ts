@@ -6,6 +6,7 @@ import { AdvanceHeadersEncoder, wantsAdvanceHeaders } from './advance-headers-en
 import { MultipartEncoder } from './multipart-encoder.js';
 import type { PartEncoder } from './part-encoder.js';
 import { clientAddress, type TrustProxy } from './trust-proxy.js';
+import { SendQueueWatch } from './send-queue-watch.js';
 import { WriteScheduler } from './write-scheduler.js';
 import { NO_CACHE_HEADERS, sendText } from './responses.js';
 
@@ -58,6 +59,8 @@ export class StreamEndpoint extends TypedEmitter<StreamEndpointEvents> {
   readonly #trustProxy: TrustProxy | undefined;
   /** Runs while there are viewers: finds those whose socket has taken nothing for too long. */
   #sweeper: NodeJS.Timeout | undefined;
+  /** Runs while there are viewers: keeps what the kernel queues for each one short. */
+  readonly #queueWatch = new SendQueueWatch(() => this.#viewers.keys());
   #nextId = 1;
   #opened = 0;
   #refused = 0;
@@ -124,12 +127,16 @@ export class StreamEndpoint extends TypedEmitter<StreamEndpointEvents> {
       unsubscribe();
       viewer.close();
       this.#viewers.delete(viewer);
-      if (this.#viewers.size === 0) this.#stopSweeper();
+      if (this.#viewers.size === 0) {
+        this.#stopSweeper();
+        this.#queueWatch.stop();
+      }
       const info = viewer.info();
       addCounts(this.#closed, info);
       this.emit('viewer-left', info);
     });
     this.#startSweeper();
+    this.#queueWatch.start();
     res.writeHead(200, head);
     res.socket?.setNoDelay(true);
     res.write(encoder.preamble);

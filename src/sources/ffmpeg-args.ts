@@ -109,6 +109,29 @@ export function fileArgs({ path, loop = true, ...encode }: FileArgsOptions): str
   ];
 }
 
+/** A picture's frames per second where none is asked: it never changes, so few are enough. */
+export const STILL_IMAGE_FPS = 1;
+
+/**
+ * A still image (a JPEG, PNG or BMP) shown as a stream. -stream_loop does not repeat a
+ * one-frame input (ffmpeg reads it once and exits), so the image2 demuxer loops it at a rate
+ * of its own; with loop off it is one frame, then the end.
+ */
+export function stillImageArgs({ path, loop = true, fps = STILL_IMAGE_FPS, ...encode }: FileArgsOptions): string[] {
+  return [
+    ...GLOBAL,
+    '-re',
+    ...(loop ? ['-loop', '1'] : []),
+    '-framerate', String(fps),
+    // image2 whatever the file's name; "none": a "%" in the name is not a frame-number pattern.
+    '-f', 'image2', '-pattern_type', 'none',
+    '-i', `file:${path}`,
+    ...FIRST_VIDEO,
+    ...encodeArgs({ ...encode, fps }),
+    ...OUTPUT,
+  ];
+}
+
 /**
  * Decodes the first video frame of a file and nothing more, to learn before streaming whether it
  * plays at all (file().check()).

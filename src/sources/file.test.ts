@@ -7,7 +7,7 @@ import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { promisify } from 'node:util';
 import { isCamcastError } from '../errors.js';
-import { file, firstFfmpegError, NO_VIDEO } from './file.js';
+import { file, firstFfmpegError, isStillImage, NO_VIDEO } from './file.js';
 import { frameCollector } from '../testing/frame-collector.js';
 import { until } from '../testing/fake-source.js';
 
@@ -198,4 +198,53 @@ test('file().stop() during start() makes start() reject with CLOSED and leaves n
   const starting = source.start(frameCollector().sink);
   await source.stop();
   await assert.rejects(starting, (err: unknown) => isCamcastError(err, 'CLOSED'));
+});
+
+/** A still picture made by ffmpeg, in `format` (mjpeg, png, bmp), under any name. */
+async function makePicture(name: string, format: string): Promise<string> {
+  const path = join(dir, name);
+  await promisify(execFile)(FFMPEG, ['-hide_banner', '-loglevel', 'error', '-nostdin', '-f', 'lavfi', '-i', 'testsrc=size=160x120', '-frames:v', '1', '-f', format === 'mjpeg' ? 'mjpeg' : 'image2', '-c:v', format, '-y', path]);
+  return path;
+}
+
+test('isStillImage() knows a JPEG, PNG or BMP by its first bytes, whatever its name; a video or GIF is none', async () => {
+  const table: Array<[string, boolean]> = [
+    [await makePicture('photo.dat', 'mjpeg'), true],
+    [await makePicture('picture.png', 'png'), true],
+    [await makePicture('picture.bmp', 'bmp'), true],
+    [await makePicture('animation.gif', 'gif'), false],
+    [clip2s, false],
+    [join(dir, 'missing.jpg'), false],
+  ];
+  for (const [path, still] of table) assert.equal(await isStillImage(path), still, path);
+});
+
+test('file().start() shows a still image for as long as it runs, at the asked rate; with loop off, once', async (t) => {
+  const picture = await makePicture('snapshot.jpg', 'mjpeg');
+  const source = file({ path: picture, ffmpegPath: FFMPEG, fps: 10 });
+  t.after(() => source.stop());
+  await source.check!();
+  const { sink, frames, failed, ended } = frameCollector();
+  await source.start(sink);
+  // ffmpeg would read a one-frame input once and exit: the picture keeps coming instead.
+  await until(() => frames.length >= 5, 'five frames of the one picture', 5000);
+  assert.deepEqual([frames[0]!.width, frames[0]!.height], [160, 120]);
+  assert.equal(failed.length + ended(), 0);
+  await source.stop();
+  const once = file({ path: picture, ffmpegPath: FFMPEG, loop: false });
+  t.after(() => once.stop());
+  const played = frameCollector();
+  await once.start(played.sink);
+  await until(() => played.ended() === 1, 'the end after one frame', 5000);
+  assert.equal(played.frames.length, 1);
+});
+
+test('file().check() blames the program, not the file, when ffmpegPath is no ffmpeg', async () => {
+  for (const program of ['/usr/bin/ffprobe', '/bin/true']) {
+    await assert.rejects(file({ path: clip2s, ffmpegPath: program }).check!(), (error: unknown) => {
+      assert.ok(isCamcastError(error, 'FFMPEG_NOT_FOUND'), String(error));
+      assert.match(error.message, new RegExp(`^${program} does not behave as ffmpeg \\(.*\\): point FFMPEG_PATH \\(or ffmpegPath\\) at ffmpeg itself$`));
+      return true;
+    });
+  }
 });

@@ -1,11 +1,11 @@
 import { constants } from 'node:fs';
-import { access, stat } from 'node:fs/promises';
+import { access, open, stat } from 'node:fs/promises';
 import { resolve } from 'node:path';
 import { CamcastError } from '../errors.js';
 import { silentLogger, type Logger } from '../logger.js';
 import { checkText } from '../option-checks.js';
 import type { EncodeOptions } from './encode-options.js';
-import { fileArgs, probeFileArgs, validateEncodeOptions } from './ffmpeg-args.js';
+import { fileArgs, probeFileArgs, STILL_IMAGE_FPS, stillImageArgs, validateEncodeOptions } from './ffmpeg-args.js';
 import { resolveFfmpeg } from './ffmpeg-path.js';
 import { FfmpegFeed } from './ffmpeg-process.js';
 import { shortRun } from './short-run.js';
@@ -54,7 +54,8 @@ class FileSource implements Source {
     this.#options = options;
     this.#logger = options.logger ?? silentLogger;
     this.description = `${this.#path} (file${options.loop === false ? '' : ', looping'})`;
-    this.frameIntervalMs = options.fps === undefined ? undefined : 1000 / options.fps;
+    // A still image is shown at STILL_IMAGE_FPS unless asked otherwise: at most that far apart.
+    this.frameIntervalMs = 1000 / (options.fps ?? STILL_IMAGE_FPS);
     const { startTimeoutMs, stallTimeoutMs } = options;
     this.#feed = new FfmpegFeed({ label: this.description, startTimeoutMs, stallTimeoutMs, endOfInput: options.loop === false ? 'ended' : 'failed' });
   }
@@ -77,7 +78,8 @@ class FileSource implements Source {
     const ffmpegPath = await this.#resolveFfmpeg();
     if (generation !== this.#generation) throw new CamcastError('CLOSED', `${this.description}: stopped while starting`);
     const { loop, width, height, fps, quality } = this.#options;
-    const args = fileArgs({ path: this.#path, loop, width, height, fps, quality });
+    const still = await isStillImage(this.#path);
+    const args = (still ? stillImageArgs : fileArgs)({ path: this.#path, loop, width, height, fps, quality });
     this.#logger.debug(`${this.description}: ffmpeg ${args.join(' ')}`);
     await this.#feed.start(sink, ffmpegPath, args);
   }
@@ -128,6 +130,11 @@ class FileSource implements Source {
     // framecrc prints "#" header lines, then one "stream, dts, pts, ..." line per decoded frame.
     if (run.code === 0 && /^\d+,/m.test(run.stdout)) return;
     const reason = firstFfmpegError(run.stderr, path);
+    // Not the file's fault: the program is no ffmpeg (ffprobe, a wrapper, /bin/true). A real one
+    // knows its own options, and writes framecrc's header whenever it exits 0.
+    if (/(Unrecognized option|Option not found|Option \S+ not found)/i.test(run.stderr) || (run.code === 0 && !run.stdout.startsWith('#'))) {
+      throw new CamcastError('FFMPEG_NOT_FOUND', `${ffmpegPath} does not behave as ffmpeg (${reason ?? 'it printed nothing'}): point FFMPEG_PATH (or ffmpegPath) at ffmpeg itself`);
+    }
     if (reason === NO_VIDEO) {
       throw new CamcastError('SOURCE_START_FAILED', `${path} has no video stream (audio only?): give a video file`);
     }
@@ -163,4 +170,27 @@ export function firstFfmpegError(stderr: string, path: string): string | undefin
     return line.length > 200 ? `${line.slice(0, 200)}...` : line;
   }
   return undefined;
+}
+
+/**
+ * Whether a file is a still picture by its first bytes (JPEG, PNG, BMP), whatever its name: it
+ * plays as a one-frame video, and needs stillImageArgs() to be shown for longer than a frame.
+ * GIF and WebP may be animated, so they play as videos.
+ */
+export async function isStillImage(path: string): Promise<boolean> {
+  const head = Buffer.alloc(8);
+  try {
+    const handle = await open(path, 'r');
+    try {
+      await handle.read(head, 0, 8, 0);
+    } finally {
+      await handle.close();
+    }
+  } catch {
+    return false; // start() reports an unreadable file its own way
+  }
+  const jpeg = head[0] === 0xff && head[1] === 0xd8 && head[2] === 0xff;
+  const png = head.subarray(0, 8).equals(Buffer.from([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a]));
+  const bmp = head[0] === 0x42 && head[1] === 0x4d;
+  return jpeg || png || bmp;
 }

@@ -1,0 +1,104 @@
+import { readFile } from 'node:fs/promises';
+import { isIPv4 } from 'node:net';
+
+/**
+ * How many bytes each TCP connection to this server has in its kernel send queue (written by
+ * the server, not yet acknowledged by the viewer), from Linux's /proc/net/tcp and tcp6.
+ *
+ * Why: Linux grows a socket's send buffer on its own, to 4 MB by default (tcp_wmem), and
+ * write() hands bytes to the kernel long before a slow viewer takes them. The viewer's one part
+ * in user space (see MjpegViewer) is then no bound at all: megabytes, seconds or minutes of
+ * video, queue in the kernel, and a slow viewer watches the past. Node has no setsockopt for
+ * SO_SNDBUF or TCP_NOTSENT_LOWAT, so the queue is read here instead, and SendQueueWatch holds
+ * back a viewer whose queue is too long.
+ *
+ * Connections are keyed as /proc spells them (hex, see connectionKey()), so reading thousands of
+ * lines twice a second costs substrings, not address parsing.
+ */
+export type SendQueues = ReadonlyMap<string, number>;
+
+/**
+ * A connection as /proc/net/tcp or tcp6 shows it: "0100007F:D2A4|1F90" (peer address:port, our
+ * port). Node gives the peer of an IPv6 socket in IPv6 form (::ffff:127.0.0.1 for an IPv4 one).
+ */
+export function connectionKey(remoteAddress: string, remotePort: number, localPort: number): string {
+  return `${procAddress(remoteAddress, procTable(remoteAddress) === 'tcp6')}:${hex4(remotePort)}|${hex4(localPort)}`;
+}
+
+function hex4(port: number): string {
+  return port.toString(16).toUpperCase().padStart(4, '0');
+}
+
+/**
+ * An address in /proc's spelling: the bytes of each 32-bit word in the kernel's order, which is
+ * little-endian on every machine this runs on (x86, arm64). On an IPv6 socket an IPv4 peer is
+ * the mapped ::ffff:a.b.c.d.
+ */
+function procAddress(address: string, ipv6Socket: boolean): string {
+  const mapped = /^::ffff:(\d+\.\d+\.\d+\.\d+)$/i.exec(address);
+  const v4 = mapped ? mapped[1]! : isIPv4(address) ? address : undefined;
+  const bytes = v4 !== undefined ? [...(ipv6Socket ? [0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0xff, 0xff] : []), ...v4.split('.').map(Number)] : ipv6Bytes(address);
+  let text = '';
+  for (let word = 0; word < bytes.length; word += 4) {
+    for (let i = 3; i >= 0; i--) text += bytes[word + i]!.toString(16).toUpperCase().padStart(2, '0');
+  }
+  return text;
+}
+
+/** The 16 bytes of an IPv6 address in text ("fe80::1"). */
+function ipv6Bytes(address: string): number[] {
+  const [head = '', tail] = address.split('%')[0]!.split('::');
+  const left = head === '' ? [] : head.split(':');
+  const right = tail === undefined || tail === '' ? [] : tail.split(':');
+  const groups = [...left, ...Array<string>(tail === undefined ? 0 : 8 - left.length - right.length).fill('0'), ...right];
+  return groups.flatMap((group) => {
+    const value = parseInt(group, 16) || 0;
+    return [value >> 8, value & 0xff];
+  });
+}
+
+/**
+ * The text of /proc/net/tcp or tcp6 to SendQueues, for connections to `localPorts` only. Its
+ * columns are fixed: "  7: 0100007F:1F90 0100007F:D2A4 01 00000F3C:00000000 ...".
+ */
+export function parseProcNetTcp(text: string, localPorts: ReadonlySet<number>): Map<string, number> {
+  const ports = new Set([...localPorts].map(hex4));
+  const queues = new Map<string, number>();
+  let start = text.indexOf('\n') + 1; // after the header
+  while (start > 0 && start < text.length) {
+    const end = text.indexOf('\n', start);
+    const line = end < 0 ? text.slice(start) : text.slice(start, end);
+    start = end < 0 ? text.length : end + 1;
+    const local = line.indexOf(': ') + 2;
+    if (local < 2) continue;
+    const width = line[local + 8] === ':' ? 8 : 32;
+    const localPort = line.substr(local + width + 1, 4);
+    if (!ports.has(localPort)) continue;
+    const remote = local + width + 6;
+    const tx = remote + width + 9; // past "ADDR:PORT ST "
+    queues.set(`${line.substr(remote, width + 5)}|${localPort}`, parseInt(line.substr(tx, 8), 16));
+  }
+  return queues;
+}
+
+/** Which of /proc/net's tables hold a connection: tcp6 for a socket of an IPv6 (or dual-stack) server. */
+export type ProcTable = 'tcp' | 'tcp6';
+
+export function procTable(remoteAddress: string): ProcTable {
+  return remoteAddress.includes(':') ? 'tcp6' : 'tcp';
+}
+
+/**
+ * Reads the send queues of connections to `localPorts` from `tables` (the kernel writes out
+ * every socket of a table, so the one not needed is not read); undefined where they cannot be
+ * read (not Linux, or a sandbox without /proc), where nothing can be done.
+ */
+export async function readSendQueues(localPorts: ReadonlySet<number>, tables: Iterable<ProcTable> = ['tcp', 'tcp6'], procDir = '/proc/net'): Promise<SendQueues | undefined> {
+  const texts = await Promise.all([...tables].map((name) => readFile(`${procDir}/${name}`, 'latin1').catch(() => undefined)));
+  if (texts.every((text) => text === undefined)) return undefined;
+  const queues = new Map<string, number>();
+  for (const text of texts) {
+    if (text !== undefined) for (const [key, bytes] of parseProcNetTcp(text, localPorts)) queues.set(key, bytes);
+  }
+  return queues;
+}
