@@ -5,7 +5,7 @@ import { CamcastError } from '../errors.js';
 import { silentLogger, type Logger } from '../logger.js';
 import { checkText } from '../option-checks.js';
 import type { EncodeOptions } from './encode-options.js';
-import { fileArgs, probeFileArgs, STILL_IMAGE_FPS, stillImageArgs, validateEncodeOptions } from './ffmpeg-args.js';
+import { fileArgs, probeFileArgs, stillImageArgs, validateEncodeOptions } from './ffmpeg-args.js';
 import { resolveFfmpeg } from './ffmpeg-path.js';
 import { FfmpegFeed } from './ffmpeg-process.js';
 import { shortRun } from './short-run.js';
@@ -54,8 +54,9 @@ class FileSource implements Source {
     this.#options = options;
     this.#logger = options.logger ?? silentLogger;
     this.description = `${this.#path} (file${options.loop === false ? '' : ', looping'})`;
-    // A still image is shown at STILL_IMAGE_FPS unless asked otherwise: at most that far apart.
-    this.frameIntervalMs = 1000 / (options.fps ?? STILL_IMAGE_FPS);
+    // Without fps a video keeps its own rate, unknown here (a still picture gets STILL_IMAGE_FPS,
+    // within the default stall timeout).
+    this.frameIntervalMs = options.fps === undefined ? undefined : 1000 / options.fps;
     const { startTimeoutMs, stallTimeoutMs } = options;
     this.#feed = new FfmpegFeed({ label: this.description, startTimeoutMs, stallTimeoutMs, endOfInput: options.loop === false ? 'ended' : 'failed' });
   }
