@@ -5,7 +5,8 @@ import { isCamcastError } from './errors.js';
 import type { Frame } from './frame.js';
 import sharp from 'sharp';
 import { push } from './sources/push.js';
-import { delay, FakeSource, until } from './testing/fake-source.js';
+import type { Source } from './sources/source.js';
+import { delay, FakeSource, tinyJpeg, until } from './testing/fake-source.js';
 
 function setup(t: { after: (fn: () => Promise<void>) => void }, options: ConstructorParameters<typeof Broadcaster>[1] = {}) {
   const source = new FakeSource();
@@ -345,5 +346,24 @@ describe('Broadcaster', () => {
     assert.equal(broadcaster.lastError, undefined);
     assert.equal(broadcaster.status().restarts, 0);
     await until(() => broadcaster.state === 'retrying', 'the stall watch rearmed', 3000);
+  });
+
+  test('nextFrame() settles when a source hands its sink a frame, or its end, from inside start()', async (t) => {
+    const eager = (ending: boolean): Source => ({
+      kind: 'test',
+      description: 'eager source',
+      async start(sink) {
+        if (ending) sink.ended();
+        else sink.frame({ jpeg: tinyJpeg(7), width: 2, height: 2 });
+      },
+      async stop() {},
+    });
+    const framing = new Broadcaster(eager(false), { idleTimeoutMs: 50, stallTimeoutMs: 0 });
+    t.after(() => framing.close());
+    assert.equal((await framing.nextFrame({ timeoutMs: 2000 })).jpeg[2], 7);
+    const ending = new Broadcaster(eager(true), { idleTimeoutMs: 50, stallTimeoutMs: 0 });
+    t.after(() => ending.close());
+    await assert.rejects(ending.nextFrame({ timeoutMs: 2000 }), (e: unknown) => isCamcastError(e, 'SOURCE_ENDED'));
+    assert.equal(ending.subscriberCount, 0, 'no subscriber left behind');
   });
 });

@@ -175,12 +175,15 @@ export class Broadcaster extends TypedEmitter<BroadcasterEvents> {
       }
       let settled = false;
       const deadline = Date.now() + timeoutMs;
+      // Set before subscribing: a subscriber may be called back before subscribe() returns.
+      let unsubscribe: (() => void) | undefined;
+      let timer: NodeJS.Timeout | undefined;
       const finish = () => {
         settled = true;
         clearTimeout(timer);
         signal?.removeEventListener('abort', onAbort);
         this.off('state', onState);
-        unsubscribe();
+        unsubscribe?.();
       };
       // A source that fails and will not try again before the deadline sends nothing in time:
       // say so now rather than at the deadline.
@@ -197,7 +200,6 @@ export class Broadcaster extends TypedEmitter<BroadcasterEvents> {
         finish();
         reject(new CamcastError('NO_FRAME', 'the request was aborted'));
       };
-      let unsubscribe: () => void;
       try {
         unsubscribe = this.subscribe({
           frame: (frame) => {
@@ -217,7 +219,11 @@ export class Broadcaster extends TypedEmitter<BroadcasterEvents> {
         reject(error);
         return;
       }
-      const timer = setTimeout(() => {
+      if (settled) {
+        unsubscribe();
+        return;
+      }
+      timer = setTimeout(() => {
         if (settled) return;
         finish();
         const why = this.#runner.lastError ? `: ${describeError(this.#runner.lastError)}` : '';

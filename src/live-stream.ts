@@ -139,6 +139,7 @@ export class LiveStream extends TypedEmitter<LiveStreamEvents> {
       maxViewers,
       sendTimeoutMs: options.sendTimeoutMs,
       trustProxy: compileTrustProxy(options.trustProxy),
+      logger,
     });
     this.#endpoint.on('viewer-joined', (viewer) => {
       this.emit('viewer-joined', viewer);

@@ -77,9 +77,7 @@ export class SourceRunner {
     this.#onStateChange = onStateChange;
     this.#onEnded = onEnded;
     this.#delays = restartDelaysMs.length > 0 ? restartDelaysMs : DEFAULT_RESTART_DELAYS_MS;
-    // A source that means to send a frame only every so often (a snapshot polled every 10 s) is
-    // not stalled between two of them.
-    this.#stallTimeoutMs = stallTimeoutMs > 0 ? Math.max(stallTimeoutMs, 2 * (source.frameIntervalMs ?? 0)) : 0;
+    this.#stallTimeoutMs = stallTimeoutMs;
     this.#noSignalIntervalMs = noSignalIntervalMs;
     this.#logger = logger;
   }
@@ -148,23 +146,33 @@ export class SourceRunner {
       await this.#stopping.catch(() => {});
       if (gen !== this.#generation) return;
     }
+    // start() now runs inside whatever started the runner (a subscribe()), whose caller has not
+    // yet set up what a frame or an end reaches; what a source tells its sink from inside
+    // start() itself is therefore passed on a moment later.
+    let inStart = true;
+    const deliver = (tell: () => void) => (inStart ? queueMicrotask(tell) : tell());
     const sink: FrameSink = {
-      frame: (frame) => {
-        if (gen === this.#generation) this.#liveFrame(frame);
-      },
-      failed: (error) => {
-        if (gen === this.#generation) this.#fail(gen, error);
-      },
-      ended: () => {
-        if (gen !== this.#generation) return;
-        this.#clearTimers();
-        this.#logger.info(`source ${this.#source.description} has ended; the next viewer starts it again`);
-        this.#setState('ended', undefined);
-        this.#onEnded();
-      },
+      frame: (frame) =>
+        deliver(() => {
+          if (gen === this.#generation) this.#liveFrame(frame);
+        }),
+      failed: (error) =>
+        deliver(() => {
+          if (gen === this.#generation) this.#fail(gen, error);
+        }),
+      ended: () =>
+        deliver(() => {
+          if (gen !== this.#generation) return;
+          this.#clearTimers();
+          this.#logger.info(`source ${this.#source.description} has ended; the next viewer starts it again`);
+          this.#setState('ended', undefined);
+          this.#onEnded();
+        }),
     };
     try {
-      await callSource(() => this.#source.start(sink));
+      const started = callSource(() => this.#source.start(sink));
+      inStart = false;
+      await started;
     } catch (error) {
       if (gen === this.#generation) this.#fail(gen, error);
       return;
@@ -202,13 +210,16 @@ export class SourceRunner {
 
   #armStallTimer(gen: number): void {
     if (this.#stallTimeoutMs <= 0 || this.#stallTimer) return;
+    // A source that means to send a frame only every so often (a snapshot polled every 10 s) is
+    // not stalled between two of them. Read once it runs: a file knows then whether it is a picture.
+    const stallMs = Math.max(this.#stallTimeoutMs, 2 * (this.#source.frameIntervalMs ?? 0));
     this.#stallTimer = setTimeout(() => {
       if (gen !== this.#generation) return;
-      const seconds = this.#stallTimeoutMs / 1000;
+      const seconds = stallMs / 1000;
       const error = new CamcastError('SOURCE_STALLED', `${this.#source.description} sent no frame for ${seconds} s`);
       if (this.#source.kind === 'push') this.#quiet(gen, error);
       else this.#fail(gen, error);
-    }, this.#stallTimeoutMs);
+    }, stallMs);
   }
 
   /**

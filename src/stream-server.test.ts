@@ -119,7 +119,9 @@ describe('StreamServer', () => {
 
   test('a viewer whose socket takes nothing for sendTimeoutMs is cut, freeing its slot; the live viewer carries on', async (t) => {
     const source = push();
-    const { server, url, port } = await start(t, { source, maxViewers: 2, sendTimeoutMs: 400 });
+    const said: string[] = [];
+    const logger = { debug() {}, info: (m: string) => said.push(m), warn() {}, error() {} };
+    const { server, url, port } = await start(t, { source, maxViewers: 2, sendTimeoutMs: 400, logger });
     const live = watch(t, `${url}stream.mjpg`);
     await live.response;
     const stalled = openStalledViewer(port, '/stream.mjpg');
@@ -138,6 +140,7 @@ describe('StreamServer', () => {
       if (i === 10) sentWhileStalled = await sentBytes();
     }
     assert.equal(server.live.viewerCount, 1, 'the stalled viewer was cut');
+    assert.ok(said.some((m) => /^viewer \d+ \(127\.0\.0\.1\) cut: its connection took nothing for 0\.4 s$/.test(m)), said.join('\n'));
     const metrics = (await fetchBuffer(`${url}metrics`)).body.toString();
     assert.match(metrics, /^camcast_streams_timed_out_total 1$/m, 'the cut is counted');
     assert.match(metrics, /^camcast_streams_refused_total 1$/m);

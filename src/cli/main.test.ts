@@ -178,6 +178,14 @@ describe('camcast CLI', () => {
     assert.equal(await r.exited, 0);
   });
 
+  test('an unknown CAMCAST_JPEG_ENCODER is said, not silently ignored', async (t) => {
+    const r = run(t, ['--source', 'test', '--port', '0'], { CAMCAST_JPEG_ENCODER: 'turbo' });
+    await r.waitFor(/viewer page/);
+    assert.match(r.stderr(), /warning: CAMCAST_JPEG_ENCODER=turbo is no choice camcast knows \(only "sharp" forces sharp\): using /);
+    r.kill('SIGTERM');
+    assert.equal(await r.exited, 0);
+  });
+
   test('-v says which JPEG encoder is in use, and CAMCAST_JPEG_ENCODER=sharp switches it', async (t) => {
     const turbo = run(t, ['--source', 'test', '--port', '0', '-v']);
     await turbo.waitFor(/viewer page http/);

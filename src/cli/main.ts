@@ -81,6 +81,8 @@ async function main(argv: readonly string[]): Promise<number> {
   if (!options.loop && source.kind !== 'file') logger.warn(`--no-loop applies to video files only: ignored for ${source.description}`);
   if (options.insecure && !/^https:/i.test(options.source)) logger.warn(`--insecure applies to https:// sources only: ignored for ${source.description}`);
   logger.debug(`JPEG encoder for pictures camcast makes: ${jpegEncoder}`);
+  const encoderChoice = process.env['CAMCAST_JPEG_ENCODER'];
+  if (encoderChoice && encoderChoice !== 'sharp') logger.warn(`CAMCAST_JPEG_ENCODER=${encoderChoice} is no choice camcast knows (only "sharp" forces sharp): using ${jpegEncoder}`);
   const tls = options.tlsCert !== undefined && options.tlsKey !== undefined ? { cert: readPem(options.tlsCert, '--tls-cert'), key: readPem(options.tlsKey, '--tls-key') } : undefined;
 
   server = createServer({

@@ -254,7 +254,7 @@ describe('MjpegViewer', () => {
     assert.equal(v.info().bytesSent, 50_000);
   });
 
-  test('limitSending(0) holds the newest frame back, a budget lets whole parts through, and undefined lifts it', () => {
+  test('limitSending(0) holds the newest frame back, a part goes while any allowance is left, and undefined lifts it', () => {
     const { res, viewer: v } = viewer(new MultipartEncoder());
     v.limitSending(0);
     v.frame(frame(1));
@@ -262,13 +262,16 @@ describe('MjpegViewer', () => {
     v.frame(frame(2));
     assert.deepEqual([v.heldBack, v.info().framesDropped, v.info().framePending], [2, 1, true]);
     const partBytes = new MultipartEncoder().part(frame(2))!.length;
-    v.limitSending(partBytes + 10);
-    assert.equal(res.writes.length, 1, 'the newest frame goes once a part fits');
+    // Less than a part: the newest goes anyway (a large frame must not wait forever), then none.
+    v.limitSending(10);
+    assert.equal(res.writes.length, 1, 'the newest frame goes');
     assert.equal(seqOf(res.writes[0]!.chunk), '2');
     assert.equal(v.partBytes, partBytes);
     res.writes[0]!.done();
     v.frame(frame(3));
-    assert.equal(res.writes.length, 1, '10 bytes left: no room for another part');
+    assert.equal(res.writes.length, 1, 'the allowance is spent: the next waits');
+    assert.equal(v.waitingMs(1000), 0);
+    assert.equal(v.waitingMs(31_000), 30_000, 'held with its allowance spent, its queue not going down');
     v.limitSending(undefined);
     assert.equal(res.writes.length, 2);
     assert.equal(seqOf(res.writes[1]!.chunk), '3');

@@ -156,7 +156,7 @@ export class MjpegViewer implements Subscriber, ScheduledWriter {
       if (behind) this.#replacePending(behind);
       return;
     }
-    if (this.#allowance !== undefined && (this.#encoder.part(frame)?.length ?? 0) > this.#allowance) {
+    if (this.#allowance !== undefined && this.#allowance <= 0) {
       // Its kernel queue is long enough: the newest frame waits for limitSending() to allow it.
       this.#heldBack++;
       if (behind) this.#replacePending(behind);
@@ -176,7 +176,8 @@ export class MjpegViewer implements Subscriber, ScheduledWriter {
   }
 
   /**
-   * Lets the viewer hand its socket at most `bytes` more (whole parts; 0 holds it back), or lifts
+   * Lets the viewer hand its socket about `bytes` more (a part goes while any is left, so a
+   * part larger than the allowance still goes, and the next waits; 0 holds it back), or lifts
    * the limit (undefined). For SendQueueWatch, which sees what the kernel holds for the viewer:
    * meanwhile the newest frame waits, replacing older ones, as for a socket that takes nothing.
    */
@@ -211,12 +212,12 @@ export class MjpegViewer implements Subscriber, ScheduledWriter {
 
   /**
    * How long its socket has been seen taking nothing, by the calls of this method (a sweep's):
-   * a part in flight that the kernel has not taken, or a viewer held back by limitSending(0)
-   * whose kernel queue has not drained since (see drained()); 0 otherwise. It errs short by at
-   * most one sweep.
+   * a part in flight that the kernel has not taken, or a viewer held back by limitSending()
+   * whose kernel queue has not drained a part's worth since (see drained()); 0 otherwise. It
+   * errs short by at most one sweep.
    */
   waitingMs(now: number): number {
-    const held = this.#allowance === 0 && this.#pending !== undefined;
+    const held = this.#allowance !== undefined && this.#allowance <= 0 && this.#pending !== undefined;
     if (!this.#inFlight && !held) {
       this.#waitSeen = { sent: -1, at: 0 };
       return 0;
@@ -225,7 +226,7 @@ export class MjpegViewer implements Subscriber, ScheduledWriter {
     return now - Math.max(this.#waitSeen.at, this.#drainedAt);
   }
 
-  /** Its kernel send queue went down (SendQueueWatch saw it): a viewer held back is still reading. */
+  /** Its kernel send queue went down by a part's worth (SendQueueWatch saw it): a viewer held back is still reading. */
   drained(now = performance.now()): void {
     this.#drainedAt = now;
   }

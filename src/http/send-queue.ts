@@ -45,9 +45,11 @@ function procAddress(address: string, ipv6Socket: boolean): string {
   return text;
 }
 
-/** The 16 bytes of an IPv6 address in text ("fe80::1"). */
+/** The 16 bytes of an IPv6 address in text ("fe80::1", or "::1.2.3.4" with a dotted end). */
 function ipv6Bytes(address: string): number[] {
-  const [head = '', tail] = address.split('%')[0]!.split('::');
+  const [head = '', tail] = address.split('%')[0]!.replace(/(\d+)\.(\d+)\.(\d+)\.(\d+)$/, (_m, a: string, b: string, c: string, d: string) =>
+    `${((Number(a) << 8) | Number(b)).toString(16)}:${((Number(c) << 8) | Number(d)).toString(16)}`,
+  ).split('::');
   const left = head === '' ? [] : head.split(':');
   const right = tail === undefined || tail === '' ? [] : tail.split(':');
   const groups = [...left, ...Array<string>(tail === undefined ? 0 : 8 - left.length - right.length).fill('0'), ...right];
@@ -58,17 +60,19 @@ function ipv6Bytes(address: string): number[] {
 }
 
 /**
- * The text of /proc/net/tcp or tcp6 to SendQueues, for connections to `localPorts` only. Its
- * columns are fixed: "  7: 0100007F:1F90 0100007F:D2A4 01 00000F3C:00000000 ...".
+ * The text of /proc/net/tcp or tcp6 to SendQueues, for connections to `localPorts` only, into
+ * `queues`; returns how many rows the table has (the cost of reading it). Its columns are fixed:
+ * "  7: 0100007F:1F90 0100007F:D2A4 01 00000F3C:00000000 ...".
  */
-export function parseProcNetTcp(text: string, localPorts: ReadonlySet<number>): Map<string, number> {
+export function parseProcNetTcp(text: string, localPorts: ReadonlySet<number>, queues = new Map<string, number>()): number {
   const ports = new Set([...localPorts].map(hex4));
-  const queues = new Map<string, number>();
+  let rows = 0;
   let start = text.indexOf('\n') + 1; // after the header
   while (start > 0 && start < text.length) {
     const end = text.indexOf('\n', start);
     const line = end < 0 ? text.slice(start) : text.slice(start, end);
     start = end < 0 ? text.length : end + 1;
+    rows++;
     const local = line.indexOf(': ') + 2;
     if (local < 2) continue;
     const width = line[local + 8] === ':' ? 8 : 32;
@@ -78,8 +82,17 @@ export function parseProcNetTcp(text: string, localPorts: ReadonlySet<number>): 
     const tx = remote + width + 9; // past "ADDR:PORT ST "
     queues.set(`${line.substr(remote, width + 5)}|${localPort}`, parseInt(line.substr(tx, 8), 16));
   }
-  return queues;
+  return rows;
 }
+
+/** One reading of the send queues, and how many rows (sockets of the machine) it went through. */
+export interface SendQueueReading {
+  readonly queues: SendQueues;
+  readonly rows: number;
+}
+
+/** Errors that mean /proc/net has no such table here, now or ever. */
+const ABSENT = new Set(['ENOENT', 'ENOTDIR', 'EACCES', 'EPERM']);
 
 /** Which of /proc/net's tables hold a connection: tcp6 for a socket of an IPv6 (or dual-stack) server. */
 export type ProcTable = 'tcp' | 'tcp6';
@@ -90,15 +103,22 @@ export function procTable(remoteAddress: string): ProcTable {
 
 /**
  * Reads the send queues of connections to `localPorts` from `tables` (the kernel writes out
- * every socket of a table, so the one not needed is not read); undefined where they cannot be
- * read (not Linux, or a sandbox without /proc), where nothing can be done.
+ * every socket of a table, so the one not needed is not read); undefined where no table exists
+ * (not Linux, or a sandbox without /proc), where nothing can be done. Rejects on any other
+ * failure (out of file descriptors), which may pass.
  */
-export async function readSendQueues(localPorts: ReadonlySet<number>, tables: Iterable<ProcTable> = ['tcp', 'tcp6'], procDir = '/proc/net'): Promise<SendQueues | undefined> {
-  const texts = await Promise.all([...tables].map((name) => readFile(`${procDir}/${name}`, 'latin1').catch(() => undefined)));
+export async function readSendQueues(localPorts: ReadonlySet<number>, tables: Iterable<ProcTable> = ['tcp', 'tcp6'], procDir = '/proc/net'): Promise<SendQueueReading | undefined> {
+  const texts = await Promise.all(
+    [...tables].map((name) =>
+      readFile(`${procDir}/${name}`, 'latin1').catch((error: NodeJS.ErrnoException) => {
+        if (ABSENT.has(error.code ?? '')) return undefined;
+        throw error;
+      }),
+    ),
+  );
   if (texts.every((text) => text === undefined)) return undefined;
   const queues = new Map<string, number>();
-  for (const text of texts) {
-    if (text !== undefined) for (const [key, bytes] of parseProcNetTcp(text, localPorts)) queues.set(key, bytes);
-  }
-  return queues;
+  let rows = 0;
+  for (const text of texts) if (text !== undefined) rows += parseProcNetTcp(text, localPorts, queues);
+  return { queues, rows };
 }

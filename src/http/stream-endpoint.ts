@@ -1,5 +1,6 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Broadcaster } from '../broadcaster.js';
+import { silentLogger, type Logger } from '../logger.js';
 import { TypedEmitter } from '../typed-emitter.js';
 import { MjpegViewer, type ViewerInfo } from './mjpeg-viewer.js';
 import { AdvanceHeadersEncoder, wantsAdvanceHeaders } from './advance-headers-encoder.js';
@@ -19,6 +20,8 @@ export interface StreamEndpointOptions {
   readonly sendTimeoutMs?: number;
   /** The proxies whose X-Forwarded-For names a viewer's address; none by default (the socket's peer). */
   readonly trustProxy?: TrustProxy;
+  /** Says when a viewer is cut. */
+  readonly logger?: Logger;
 }
 
 /** What the streams of one endpoint have done since it was made, for /metrics. */
@@ -57,6 +60,7 @@ export class StreamEndpoint extends TypedEmitter<StreamEndpointEvents> {
   readonly #viewers = new Map<MjpegViewer, ServerResponse>();
   readonly #sendTimeoutMs: number;
   readonly #trustProxy: TrustProxy | undefined;
+  readonly #logger: Logger;
   /** Runs while there are viewers: finds those whose socket has taken nothing for too long. */
   #sweeper: NodeJS.Timeout | undefined;
   /** Runs while there are viewers: keeps what the kernel queues for each one short. */
@@ -68,7 +72,7 @@ export class StreamEndpoint extends TypedEmitter<StreamEndpointEvents> {
   /** What closed streams did: counted when they leave, so a total never goes down. */
   #closed = { framesSent: 0, framesDropped: 0, bytesSent: 0 };
 
-  constructor({ broadcaster, maxViewers = 0, boundary, sendTimeoutMs = 30_000, trustProxy }: StreamEndpointOptions) {
+  constructor({ broadcaster, maxViewers = 0, boundary, sendTimeoutMs = 30_000, trustProxy, logger = silentLogger }: StreamEndpointOptions) {
     super();
     this.#broadcaster = broadcaster;
     this.#maxViewers = maxViewers;
@@ -76,6 +80,7 @@ export class StreamEndpoint extends TypedEmitter<StreamEndpointEvents> {
     this.#browserEncoder = new AdvanceHeadersEncoder(boundary);
     this.#sendTimeoutMs = sendTimeoutMs;
     this.#trustProxy = trustProxy;
+    this.#logger = logger;
   }
 
   get viewerCount(): number {
@@ -170,6 +175,8 @@ export class StreamEndpoint extends TypedEmitter<StreamEndpointEvents> {
       for (const [viewer, res] of this.#viewers) {
         if (viewer.waitingMs(now) < this.#sendTimeoutMs) continue;
         this.#timedOut++;
+        const { id, remoteAddress } = viewer.info();
+        this.#logger.info(`viewer ${id}${remoteAddress ? ` (${remoteAddress})` : ''} cut: its connection took nothing for ${this.#sendTimeoutMs / 1000} s`);
         res.destroy();
       }
     }, every);

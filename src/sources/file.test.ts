@@ -207,12 +207,21 @@ async function makePicture(name: string, format: string): Promise<string> {
   return path;
 }
 
+/** Three JPEGs in a row, as ffmpeg -f mjpeg writes a video. */
+async function makeMjpegVideo(name: string): Promise<string> {
+  const path = join(dir, name);
+  await promisify(execFile)(FFMPEG, ['-hide_banner', '-loglevel', 'error', '-nostdin', '-f', 'lavfi', '-i', 'testsrc=size=160x120:rate=10', '-frames:v', '3', '-f', 'mjpeg', '-y', path]);
+  return path;
+}
+
 test('isStillImage() knows a JPEG, PNG or BMP by its first bytes, whatever its name; a video or GIF is none', async () => {
   const table: Array<[string, boolean]> = [
     [await makePicture('photo.dat', 'mjpeg'), true],
     [await makePicture('picture.png', 'png'), true],
     [await makePicture('picture.bmp', 'bmp'), true],
     [await makePicture('animation.gif', 'gif'), false],
+    // JPEGs one after another: an MJPEG video, as rpicam-vid or ffmpeg -f mjpeg write it.
+    [await makeMjpegVideo('recording.mjpeg'), false],
     [clip2s, false],
     [join(dir, 'missing.jpg'), false],
   ];
@@ -221,6 +230,12 @@ test('isStillImage() knows a JPEG, PNG or BMP by its first bytes, whatever its n
 
 test('file().start() shows a still image for as long as it runs, at the asked rate; with loop off, once', async (t) => {
   const picture = await makePicture('snapshot.jpg', 'mjpeg');
+  const slow = file({ path: picture, ffmpegPath: FFMPEG });
+  t.after(() => slow.stop());
+  assert.equal(slow.frameIntervalMs, undefined, 'not known before start()');
+  await slow.start(frameCollector().sink);
+  assert.equal(slow.frameIntervalMs, 1000, 'a picture without fps: one frame a second, told for stall detection');
+  await slow.stop();
   const source = file({ path: picture, ffmpegPath: FFMPEG, fps: 10 });
   t.after(() => source.stop());
   await source.check!();

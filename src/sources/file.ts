@@ -5,8 +5,9 @@ import { CamcastError } from '../errors.js';
 import { silentLogger, type Logger } from '../logger.js';
 import { checkText } from '../option-checks.js';
 import type { EncodeOptions } from './encode-options.js';
-import { fileArgs, probeFileArgs, stillImageArgs, validateEncodeOptions } from './ffmpeg-args.js';
+import { fileArgs, probeFileArgs, STILL_IMAGE_FPS, stillImageArgs, validateEncodeOptions } from './ffmpeg-args.js';
 import { resolveFfmpeg } from './ffmpeg-path.js';
+import { jpegEnd } from './jpeg-info.js';
 import { FfmpegFeed } from './ffmpeg-process.js';
 import { shortRun } from './short-run.js';
 import type { FrameSink, Source } from './source.js';
@@ -39,7 +40,8 @@ export function file(options: FileOptions): Source {
 class FileSource implements Source {
   readonly kind = 'file' as const;
   readonly description: string;
-  readonly frameIntervalMs: number | undefined;
+  /** Known once start() has seen whether it is a still picture. */
+  frameIntervalMs: number | undefined;
   readonly #path: string;
   readonly #options: FileOptions;
   readonly #logger: Logger;
@@ -54,8 +56,7 @@ class FileSource implements Source {
     this.#options = options;
     this.#logger = options.logger ?? silentLogger;
     this.description = `${this.#path} (file${options.loop === false ? '' : ', looping'})`;
-    // Without fps a video keeps its own rate, unknown here (a still picture gets STILL_IMAGE_FPS,
-    // within the default stall timeout).
+    // Without fps a video keeps its own rate, unknown here.
     this.frameIntervalMs = options.fps === undefined ? undefined : 1000 / options.fps;
     const { startTimeoutMs, stallTimeoutMs } = options;
     this.#feed = new FfmpegFeed({ label: this.description, startTimeoutMs, stallTimeoutMs, endOfInput: options.loop === false ? 'ended' : 'failed' });
@@ -80,6 +81,7 @@ class FileSource implements Source {
     if (generation !== this.#generation) throw new CamcastError('CLOSED', `${this.description}: stopped while starting`);
     const { loop, width, height, fps, quality } = this.#options;
     const still = await isStillImage(this.#path);
+    if (still && fps === undefined) this.frameIntervalMs = 1000 / STILL_IMAGE_FPS;
     const args = (still ? stillImageArgs : fileArgs)({ path: this.#path, loop, width, height, fps, quality });
     this.#logger.debug(`${this.description}: ffmpeg ${args.join(' ')}`);
     await this.#feed.start(sink, ffmpegPath, args);
@@ -173,25 +175,36 @@ export function firstFfmpegError(stderr: string, path: string): string | undefin
   return undefined;
 }
 
+/** How much of a JPEG file isStillImage() reads to find where its first picture ends. */
+const JPEG_LOOK_BYTES = 8 * 1024 * 1024;
+
 /**
- * Whether a file is a still picture by its first bytes (JPEG, PNG, BMP), whatever its name: it
- * plays as a one-frame video, and needs stillImageArgs() to be shown for longer than a frame.
- * GIF and WebP may be animated, so they play as videos.
+ * Whether a file is a still picture (JPEG, PNG, BMP), whatever its name: it plays as a one-frame
+ * video, and needs stillImageArgs() to be shown for longer than a frame. A JPEG followed by
+ * another is an MJPEG video (what rpicam-vid or ffmpeg -f mjpeg write), and GIF and WebP may be
+ * animated: those play as videos.
  */
 export async function isStillImage(path: string): Promise<boolean> {
-  const head = Buffer.alloc(8);
+  let bytes: Buffer;
   try {
     const handle = await open(path, 'r');
     try {
-      await handle.read(head, 0, 8, 0);
+      const size = (await handle.stat()).size;
+      bytes = Buffer.alloc(Math.min(size, JPEG_LOOK_BYTES));
+      await handle.read(bytes, 0, bytes.length, 0);
     } finally {
       await handle.close();
     }
   } catch {
     return false; // start() reports an unreadable file its own way
   }
-  const jpeg = head[0] === 0xff && head[1] === 0xd8 && head[2] === 0xff;
-  const png = head.subarray(0, 8).equals(Buffer.from([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a]));
-  const bmp = head[0] === 0x42 && head[1] === 0x4d;
-  return jpeg || png || bmp;
+  if (bytes[0] === 0xff && bytes[1] === 0xd8 && bytes[2] === 0xff) {
+    const end = jpegEnd(bytes);
+    // Not ended within what was read: one picture of over 8 MB, no video frame.
+    if (end === undefined) return bytes.length === JPEG_LOOK_BYTES;
+    return !(bytes[end] === 0xff && bytes[end + 1] === 0xd8);
+  }
+  const png = bytes.subarray(0, 8).equals(Buffer.from([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a]));
+  const bmp = bytes[0] === 0x42 && bytes[1] === 0x4d;
+  return png || bmp;
 }

@@ -92,3 +92,35 @@ function walkHeader(jpeg: Buffer, toScan: boolean): JpegSize | string {
 function hex(bytes: Uint8Array): string {
   return [...bytes].map((b) => b.toString(16).toUpperCase().padStart(2, '0')).join(' ');
 }
+
+const END_OF_IMAGE = Buffer.from([0xff, EOI]);
+
+/**
+ * Where the first JPEG in `bytes` ends (just past its FF D9), or undefined if it does not end in
+ * them. Its segments are walked up to the first scan, since an EXIF thumbnail before it holds an
+ * FF D9 of its own; after it, picture data never holds FF D9 (an FF there is followed by 00 or a
+ * restart marker), so the first one is the end.
+ */
+export function jpegEnd(bytes: Buffer): number | undefined {
+  if (bytes.length < 4 || bytes[0] !== 0xff || bytes[1] !== SOI) return undefined;
+  let pos = 2;
+  while (pos + 3 < bytes.length) {
+    if (bytes[pos] !== 0xff) return undefined;
+    const marker = bytes[pos + 1]!;
+    if (marker === 0xff) {
+      pos++;
+      continue;
+    }
+    if (marker === SOS) {
+      const end = bytes.indexOf(END_OF_IMAGE, pos + 2);
+      return end < 0 ? undefined : end + 2;
+    }
+    if (marker === EOI || marker === SOI) return undefined;
+    if (marker === TEM || (marker >= 0xd0 && marker <= 0xd7)) {
+      pos += 2;
+      continue;
+    }
+    pos += 2 + bytes.readUInt16BE(pos + 2);
+  }
+  return undefined;
+}

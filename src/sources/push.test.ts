@@ -188,6 +188,10 @@ describe('push()', () => {
     const jpeg = await sharp({ create: { width: 40, height: 30, channels: 3, background: '#08f' } }).jpeg().toBuffer();
     assert.equal(source.push(Buffer.concat([jpeg, Buffer.alloc(16)])), true);
     assert.deepEqual(frames[0]!.jpeg, jpeg);
+    // A trailer (a Motion Photo's video, say) holding FF D9 of its own: cut at the picture's end.
+    const trailer = Buffer.concat([Buffer.alloc(500, 1), Buffer.from([0xff, 0xd9]), Buffer.alloc(500, 2)]);
+    assert.equal(source.push(Buffer.concat([jpeg, trailer])), true);
+    assert.deepEqual(frames[1]!.jpeg, jpeg);
     assert.throws(() => source.push(jpeg.subarray(0, jpeg.length - 100)), /not a complete JPEG/);
     assert.throws(() => source.push(new ArrayBuffer(10) as never), /got an ArrayBuffer: wrap it, new Uint8Array\(buffer\)/);
   });

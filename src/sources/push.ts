@@ -5,7 +5,7 @@ import { silentLogger } from '../logger.js';
 import { encodeJpeg, type RawImage } from '../raster/encode-jpeg.js';
 import { DEFAULT_QUALITY, validateEncodeOptions } from './encode-options.js';
 import { checkLogger, describeValue } from '../option-checks.js';
-import { checkJpeg } from './jpeg-info.js';
+import { checkJpeg, jpegEnd } from './jpeg-info.js';
 import type { FrameSink, Source } from './source.js';
 import { checkOptionsObject } from '../option-checks.js';
 
@@ -153,16 +153,15 @@ class PushSourceImpl implements PushSource {
 }
 
 /**
- * The JPEG up to its last end marker (a view, no copy). Some cameras and phones pad a JPEG after
- * its end, which decoders ignore; sent on as they are, those bytes would travel to every viewer.
+ * The JPEG up to its end marker (a view, no copy). Some cameras and phones write more after it
+ * (padding, a Motion Photo's video), which decoders ignore; sent on, those bytes would travel to
+ * every viewer.
  */
 function withoutTrailer(jpeg: Buffer): Buffer {
   if (jpeg.length < 4 || (jpeg[jpeg.length - 2] === 0xff && jpeg[jpeg.length - 1] === 0xd9)) return jpeg;
-  const end = jpeg.lastIndexOf(END_OF_IMAGE);
-  return end > 2 ? jpeg.subarray(0, end + 2) : jpeg;
+  const end = jpegEnd(jpeg);
+  return end === undefined ? jpeg : jpeg.subarray(0, end);
 }
-
-const END_OF_IMAGE = Buffer.from([0xff, 0xd9]);
 
 /** libjpeg-turbo's JPEG_MAX_DIMENSION: a larger frame would fail later, in the encoder, unseen. */
 const MAX_JPEG_SIDE = 65500;
