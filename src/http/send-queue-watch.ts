@@ -21,12 +21,14 @@ export interface SendQueueWatchOptions {
   readonly read?: (localPorts: ReadonlySet<number>, tables: ReadonlySet<ProcTable>) => Promise<SendQueueReading | undefined>;
 }
 
+/**
+ * What the watch keeps of a viewer it holds back (or budgets to what it drains) from its queue
+ * going past the limit until it keeps up again; a viewer that keeps up has none.
+ */
 interface Seen {
   queued: number;
   sent: number;
   at: number;
-  /** Held back at least once: sends are budgeted to what it drains. */
-  slow: boolean;
   heldBack: number;
   /** Readings in a row in which the budget held nothing back. */
   calm: number;
@@ -61,6 +63,8 @@ export class SendQueueWatch {
   readonly #maxQueueBytes: number;
   readonly #read: (localPorts: ReadonlySet<number>, tables: ReadonlySet<ProcTable>) => Promise<SendQueueReading | undefined>;
   readonly #seen = new WeakMap<QueuedViewer, Seen>();
+  /** Each viewer's connection as /proc spells it, worked out once: readings go through thousands. */
+  readonly #connections = new WeakMap<QueuedViewer, { readonly key: string; readonly localPort: number; readonly table: ProcTable }>();
   #timer: NodeJS.Timeout | undefined;
   #running = false;
   #unavailable = false;
@@ -95,11 +99,18 @@ export class SendQueueWatch {
   /** One reading (the timer's); resolves once every viewer's limit is set. */
   async check(): Promise<void> {
     const viewers = [...this.#viewers()];
-    const connections = viewers.flatMap((v) => v.connection() ?? []);
-    if (connections.length === 0) return;
+    const ports = new Set<number>();
+    const tables = new Set<ProcTable>();
+    for (const viewer of viewers) {
+      const connection = this.#connectionOf(viewer);
+      if (!connection) continue;
+      ports.add(connection.localPort);
+      tables.add(connection.table);
+    }
+    if (ports.size === 0) return;
     let reading: SendQueueReading | undefined;
     try {
-      reading = await this.#read(new Set(connections.map((c) => c.localPort)), new Set(connections.map((c) => procTable(c.remoteAddress))));
+      reading = await this.#read(ports, tables);
     } catch {
       // Out of file descriptors, say: this reading says nothing, the next may.
       this.#liftAll();
@@ -128,21 +139,34 @@ export class SendQueueWatch {
 
   #liftAll(): void {
     for (const viewer of this.#viewers()) {
-      const seen = this.#seen.get(viewer);
-      if (!seen?.slow) continue;
-      seen.slow = false;
+      if (!this.#seen.delete(viewer)) continue;
       viewer.limitSending(undefined);
     }
   }
 
+  #connectionOf(viewer: QueuedViewer): { readonly key: string; readonly localPort: number; readonly table: ProcTable } | undefined {
+    let known = this.#connections.get(viewer);
+    if (known === undefined) {
+      const connection = viewer.connection();
+      if (!connection) return undefined;
+      const { remoteAddress, remotePort, localPort } = connection;
+      known = { key: connectionKey(remoteAddress, remotePort, localPort), localPort, table: procTable(remoteAddress) };
+      this.#connections.set(viewer, known);
+    }
+    return known;
+  }
+
   #update(viewer: QueuedViewer, queues: SendQueues, now: number): void {
-    const connection = viewer.connection();
-    if (!connection) return;
-    const queued = queues.get(connectionKey(connection.remoteAddress, connection.remotePort, connection.localPort));
+    const key = this.#connections.get(viewer)?.key;
+    const queued = key === undefined ? undefined : queues.get(key);
     if (queued === undefined) return;
-    const sent = viewer.bytesSent();
+    const limit = Math.max(this.#maxQueueBytes, 2 * viewer.partBytes);
     const before = this.#seen.get(viewer);
-    const seen: Seen = before ?? { queued, sent, at: now, slow: false, heldBack: viewer.heldBack, calm: 0, drainedSince: 0 };
+    // The common case, and the cheap one: a viewer that keeps up, and is not held.
+    if (!before && queued <= limit) return;
+    const sent = viewer.bytesSent();
+    const seen: Seen = before ?? { queued, sent, at: now, heldBack: viewer.heldBack, calm: 0, drainedSince: 0 };
+    if (!before) this.#seen.set(viewer, seen);
     const seconds = (now - seen.at) / 1000;
     // What the viewer took since the last reading: what was queued then, plus what was written since, minus what still is.
     const drained = Math.max(0, seen.queued + (sent - seen.sent) - queued);
@@ -153,24 +177,22 @@ export class SendQueueWatch {
       seen.drainedSince = 0;
       viewer.drained(now);
     }
-    const limit = Math.max(this.#maxQueueBytes, 2 * viewer.partBytes);
     if (queued > limit) {
-      seen.slow = true;
       seen.calm = 0;
       viewer.limitSending(0);
-    } else if (seen.slow) {
+    } else {
       seen.calm = viewer.heldBack === seen.heldBack ? seen.calm + 1 : 0;
       if (seen.calm >= CALM_READINGS) {
-        seen.slow = false;
+        // Forgotten: held again some day, it starts counting afresh.
+        this.#seen.delete(viewer);
         viewer.limitSending(undefined);
-      } else {
-        // The room left under the limit, plus what it drains until the next reading, and half as
-        // much again: a viewer that took all it was given may be faster than it could show. At
-        // least one byte: under the limit, the next part goes, however large.
-        viewer.limitSending(Math.max(1, Math.floor(limit - queued + drainedPerSecond * (this.#delayMs / 1000) * 1.5)));
+        return;
       }
+      // The room left under the limit, plus what it drains until the next reading, and half as
+      // much again: a viewer that took all it was given may be faster than it could show. At
+      // least one byte: under the limit, the next part goes, however large.
+      viewer.limitSending(Math.max(1, Math.floor(limit - queued + drainedPerSecond * (this.#delayMs / 1000) * 1.5)));
     }
     Object.assign(seen, { queued, sent, at: now, heldBack: viewer.heldBack });
-    if (!before) this.#seen.set(viewer, seen);
   }
 }

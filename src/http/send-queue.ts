@@ -67,20 +67,21 @@ function ipv6Bytes(address: string): number[] {
 export function parseProcNetTcp(text: string, localPorts: ReadonlySet<number>, queues = new Map<string, number>()): number {
   const ports = new Set([...localPorts].map(hex4));
   let rows = 0;
+  // Positions in the text itself, no string per line: most rows are other sockets of the machine.
   let start = text.indexOf('\n') + 1; // after the header
   while (start > 0 && start < text.length) {
     const end = text.indexOf('\n', start);
-    const line = end < 0 ? text.slice(start) : text.slice(start, end);
-    start = end < 0 ? text.length : end + 1;
+    const next = end < 0 ? text.length : end + 1;
+    const local = text.indexOf(': ', start) + 2;
+    if (local < 2 || local >= next) break;
     rows++;
-    const local = line.indexOf(': ') + 2;
-    if (local < 2) continue;
-    const width = line[local + 8] === ':' ? 8 : 32;
-    const localPort = line.substr(local + width + 1, 4);
+    start = next;
+    const width = text[local + 8] === ':' ? 8 : 32;
+    const localPort = text.substr(local + width + 1, 4);
     if (!ports.has(localPort)) continue;
     const remote = local + width + 6;
     const tx = remote + width + 9; // past "ADDR:PORT ST "
-    queues.set(`${line.substr(remote, width + 5)}|${localPort}`, parseInt(line.substr(tx, 8), 16));
+    queues.set(`${text.substr(remote, width + 5)}|${localPort}`, parseInt(text.substr(tx, 8), 16));
   }
   return rows;
 }
