@@ -24,8 +24,16 @@ export class FrameClock {
   start(): void {
     if (this.#timer) return;
     this.#next = performance.now();
+    if (this.#immediate) {
+      // A turn later, not inside start(): whatever its caller did first (a test card built for
+      // 1080p) and the first frame are then two short blocks of the event loop, not one long one.
+      this.#timer = setTimeout(() => {
+        this.#schedule();
+        this.#tick();
+      }, 0);
+      return;
+    }
     this.#schedule();
-    if (this.#immediate) this.#tick();
   }
 
   stop(): void {
