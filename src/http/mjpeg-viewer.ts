@@ -241,17 +241,13 @@ export class MjpegViewer implements Subscriber, ScheduledWriter {
       framesSent: this.#sent,
       framesDropped: this.#dropped,
       pendingBytes: this.#res.writableLength,
-      bytesSent: this.#bytesSent(),
+      bytesSent: this.bytesSent(),
       framePending: this.#pending !== undefined,
     };
   }
 
   /** Read on demand (a status, a scrape, a send-queue check), never per write; it never goes down, as a counter must not. */
   bytesSent(): number {
-    return this.#bytesSent();
-  }
-
-  #bytesSent(): number {
     const now = (this.#socket?.bytesWritten ?? this.#bytesBefore) - this.#bytesBefore;
     this.#bytesSeen = Math.max(this.#bytesSeen, now);
     return this.#bytesSeen;

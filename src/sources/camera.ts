@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { CamcastError } from '../errors.js';
 import { silentLogger, type Logger } from '../logger.js';
 import { checkText } from '../option-checks.js';
-import type { EncodeOptions } from './encode-options.js';
+import { frameIntervalOf, type EncodeOptions } from './encode-options.js';
 import { cameraArgs, listFormatsArgs, parseV4l2Formats, validateEncodeOptions } from './ffmpeg-args.js';
 import { resolveFfmpeg } from './ffmpeg-path.js';
 import { FfmpegFeed } from './ffmpeg-process.js';
@@ -78,7 +78,7 @@ class CameraSource implements Source {
     this.#options = options;
     this.#logger = options.logger ?? silentLogger;
     this.description = `${this.#device} (camera)`;
-    this.frameIntervalMs = options.fps === undefined ? undefined : 1000 / options.fps;
+    this.frameIntervalMs = frameIntervalOf(options.fps);
     const { startTimeoutMs, stallTimeoutMs } = options;
     this.#feed = new FfmpegFeed({ label: this.description, startTimeoutMs, stallTimeoutMs });
   }

@@ -4,6 +4,11 @@ import { describeValue } from '../option-checks.js';
 /** Where camcast encodes and no quality is asked: the default of libjpeg's cjpeg and of sharp. */
 export const DEFAULT_QUALITY = 80;
 
+/** How far apart frames come at `fps` (Source.frameIntervalMs); undefined when no rate is set. */
+export function frameIntervalOf(fps: number | undefined): number | undefined {
+  return fps === undefined ? undefined : 1000 / fps;
+}
+
 /** What a viewer asks of any source camcast encodes: size, rate and JPEG quality. */
 export interface EncodeOptions {
   readonly width?: number;

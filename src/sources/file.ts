@@ -4,7 +4,7 @@ import { resolve } from 'node:path';
 import { CamcastError } from '../errors.js';
 import { silentLogger, type Logger } from '../logger.js';
 import { checkText } from '../option-checks.js';
-import type { EncodeOptions } from './encode-options.js';
+import { frameIntervalOf, type EncodeOptions } from './encode-options.js';
 import { fileArgs, probeFileArgs, STILL_IMAGE_FPS, stillImageArgs, validateEncodeOptions } from './ffmpeg-args.js';
 import { resolveFfmpeg } from './ffmpeg-path.js';
 import { jpegEnd } from './jpeg-info.js';
@@ -57,7 +57,7 @@ class FileSource implements Source {
     this.#logger = options.logger ?? silentLogger;
     this.description = `${this.#path} (file${options.loop === false ? '' : ', looping'})`;
     // Without fps a video keeps its own rate, unknown here.
-    this.frameIntervalMs = options.fps === undefined ? undefined : 1000 / options.fps;
+    this.frameIntervalMs = frameIntervalOf(options.fps);
     const { startTimeoutMs, stallTimeoutMs } = options;
     this.#feed = new FfmpegFeed({ label: this.description, startTimeoutMs, stallTimeoutMs, endOfInput: options.loop === false ? 'ended' : 'failed' });
   }

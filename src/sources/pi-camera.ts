@@ -3,7 +3,7 @@ import { basename, join } from 'node:path';
 import { CamcastError } from '../errors.js';
 import { silentLogger, type Logger } from '../logger.js';
 import { checkNumber, checkOptionsObject, checkText } from '../option-checks.js';
-import { DEFAULT_QUALITY, validateEncodeOptions, type EncodeOptions } from './encode-options.js';
+import { DEFAULT_QUALITY, frameIntervalOf, validateEncodeOptions, type EncodeOptions } from './encode-options.js';
 import { findExecutable, isExecutable } from './ffmpeg-path.js';
 import { FfmpegFeed } from './ffmpeg-process.js';
 import { shortRun } from './short-run.js';
@@ -112,7 +112,7 @@ class PiCameraSource implements Source {
     this.#index = options.camera ?? 0;
     this.#logger = options.logger ?? silentLogger;
     this.description = `Pi camera ${this.#index}`;
-    this.frameIntervalMs = options.fps === undefined ? undefined : 1000 / options.fps;
+    this.frameIntervalMs = frameIntervalOf(options.fps);
   }
 
   /** The program is there and sees this camera: a missing package or cable fails at once, in one line. */

@@ -3,7 +3,7 @@ import { connect } from 'node:net';
 import { CamcastError, isCamcastError } from '../errors.js';
 import { silentLogger, type Logger } from '../logger.js';
 import { checkText, describeValue } from '../option-checks.js';
-import type { EncodeOptions } from './encode-options.js';
+import { frameIntervalOf, type EncodeOptions } from './encode-options.js';
 import { urlArgs, validateEncodeOptions } from './ffmpeg-args.js';
 import { resolveFfmpeg } from './ffmpeg-path.js';
 import { FfmpegFeed } from './ffmpeg-process.js';
@@ -96,7 +96,7 @@ class UrlSource implements Source {
     this.#secrets = urlSecrets(options.url);
     this.#logger = options.logger ?? silentLogger;
     this.description = redactSecrets(options.url);
-    this.frameIntervalMs = options.fps === undefined ? undefined : 1000 / options.fps;
+    this.frameIntervalMs = frameIntervalOf(options.fps);
     const { startTimeoutMs, stallTimeoutMs } = options;
     this.#feed = new FfmpegFeed({ label: this.description, startTimeoutMs, stallTimeoutMs });
   }
